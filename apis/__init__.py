@@ -1,0 +1,1 @@
+"""Colloquy: a self-hostable, multi-user AI chat platform backend."""

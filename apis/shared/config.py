@@ -1,0 +1,142 @@
+"""Settings, one pydantic-settings class per concern, read from the environment and an optional `.env`.
+
+Nothing here is read at import: each service's composition root calls `load_settings()` once at start,
+so a wrong value stops the service with a message that names the variable.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from apis.shared.errors import ConfigurationError
+
+
+class StorageBackend(StrEnum):
+    LOCAL = "local"
+    DYNAMODB = "dynamodb"
+
+
+class AuthMode(StrEnum):
+    LOCAL = "local"
+    OIDC = "oidc"
+
+
+def _config(prefix: str = "") -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix=prefix, env_file=".env", extra="ignore", frozen=True)
+
+
+class StorageSettings(BaseSettings):
+    """Where data lives. `STORAGE_BACKEND` is the one switch for every domain."""
+
+    model_config = _config()
+
+    storage_backend: StorageBackend = StorageBackend.LOCAL
+    data_dir: Path = Path("data")
+    sqlite_busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
+    dynamodb_table_name: str = Field(default="colloquy", min_length=3, max_length=255)
+    s3_bucket_name: str = Field(default="colloquy-files", min_length=3, max_length=63)
+    aws_region: str = "us-east-1"
+    # The endpoint of a moto server or LocalStack; boto3 reads the same variable on its own.
+    aws_endpoint_url: str | None = None
+    storage_retry_after_seconds: int = Field(default=2, ge=1, le=3600)
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "colloquy.sqlite3"
+
+
+class AuthSettings(BaseSettings):
+    """How tokens are checked. Local mode signs with a key pair kept in `DATA_DIR`."""
+
+    model_config = _config()
+
+    # None means: local with the local storage backend, oidc with DynamoDB (a fleet shares no key file).
+    auth_mode: AuthMode | None = None
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    # Absent: discovered from the issuer's /.well-known/openid-configuration.
+    oidc_jwks_url: str | None = None
+    oidc_leeway_seconds: int = Field(default=30, ge=0, le=600)
+    oidc_algorithms: str = "RS256,ES256"
+    oidc_user_id_claim: str = "sub"
+    oidc_email_claim: str = "email"
+    oidc_name_claim: str = "name"
+    oidc_roles_claim: str = "roles"
+    local_token_issuer: str = "colloquy-local"
+    local_token_audience: str = "colloquy"
+    local_token_ttl_seconds: int = Field(default=8 * 3600, ge=60)
+
+    def mode_for(self, backend: StorageBackend) -> AuthMode:
+        if self.auth_mode is not None:
+            return self.auth_mode
+        return AuthMode.LOCAL if backend is StorageBackend.LOCAL else AuthMode.OIDC
+
+    @property
+    def algorithms(self) -> list[str]:
+        return [name.strip() for name in self.oidc_algorithms.split(",") if name.strip()]
+
+
+class ObservabilitySettings(BaseSettings):
+    model_config = _config()
+
+    log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
+    log_format: str = Field(default="json", pattern="^(json|text)$")
+
+
+class InferenceSettings(BaseSettings):
+    """The chat turn. The catalogue of managed models arrives with its own issue; until then `local`."""
+
+    model_config = _config()
+
+    default_model_id: str = "local-echo"
+    local_provider_delta_words: int = Field(default=3, ge=1, le=100)
+
+
+class Settings(BaseModel):
+    """Everything a service reads at start."""
+
+    model_config = ConfigDict(frozen=True)
+
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
+    inference: InferenceSettings = Field(default_factory=InferenceSettings)
+
+    @model_validator(mode="after")
+    def _check_combinations(self) -> Self:
+        mode = self.auth.mode_for(self.storage.storage_backend)
+        if mode is AuthMode.OIDC:
+            missing = [
+                name
+                for name, value in (("OIDC_ISSUER", self.auth.oidc_issuer), ("OIDC_AUDIENCE", self.auth.oidc_audience))
+                if not value
+            ]
+            if missing:
+                raise ConfigurationError(
+                    f"AUTH_MODE=oidc needs {' and '.join(missing)}"
+                    " (or set AUTH_MODE=local to sign tokens with a key kept in DATA_DIR)"
+                )
+        if not self.auth.algorithms:
+            raise ConfigurationError("OIDC_ALGORITHMS names no algorithm")
+        return self
+
+
+def load_settings() -> Settings:
+    """Read every settings class; a bad value raises ConfigurationError naming its variable."""
+    try:
+        return Settings(
+            storage=StorageSettings(),
+            auth=AuthSettings(),
+            observability=ObservabilitySettings(),
+            inference=InferenceSettings(),
+        )
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']).upper()}: {error['msg']}" for error in exc.errors()
+        )
+        raise ConfigurationError(f"invalid setting: {problems}") from exc

@@ -1,0 +1,17 @@
+"""What can go wrong with sessions."""
+
+from __future__ import annotations
+
+from apis.shared.errors import ConflictError, NotFoundError
+
+
+class SessionNotFound(NotFoundError):
+    """No session with this id belongs to the caller."""
+
+    code = "session_not_found"
+
+
+class SessionIdTaken(ConflictError):
+    """The session id is in use (perhaps by another user); callers answer 404, never revealing the owner."""
+
+    code = "session_id_taken"

@@ -1,0 +1,101 @@
+"""Session metadata and messages as the domain and the API see them (camelCase on the wire)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+
+class ApiModel(BaseModel):
+    """camelCase out, camelCase or snake_case in."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class SessionStatus(StrEnum):
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+
+
+class MessageRole(StrEnum):
+    USER = "user"
+    ASSISTANT = "assistant"
+
+
+class MessageStatus(StrEnum):
+    COMPLETE = "complete"
+    ERROR = "error"
+    INTERRUPTED = "interrupted"
+
+
+class SessionPreferences(ApiModel):
+    last_model: str | None = None
+    last_temperature: float | None = None
+    enabled_tools: list[str] | None = None
+    assistant_id: str | None = None
+    system_prompt_hash: str | None = None
+
+
+class SessionMetadata(ApiModel):
+    session_id: str
+    title: str
+    status: SessionStatus = SessionStatus.ACTIVE
+    created_at: str
+    last_message_at: str
+    message_count: int = 0
+    starred: bool = False
+    tags: list[str] = Field(default_factory=list)
+    preferences: SessionPreferences = Field(default_factory=SessionPreferences)
+    total_cost: float = 0.0
+
+
+class SessionChanges(ApiModel):
+    """A partial update: only the fields that were sent change."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    status: SessionStatus | None = None
+    starred: bool | None = None
+    tags: list[str] | None = Field(default=None, max_length=50)
+    preferences: SessionPreferences | None = None
+
+
+class TokenUsage(ApiModel):
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    cache_write_input_tokens: int = 0
+
+
+class Latency(ApiModel):
+    time_to_first_byte_ms: float | None = None
+    latency_ms: float | None = None
+
+
+class ModelInfo(ApiModel):
+    model_id: str
+    model_name: str
+    provider: str
+    pricing_snapshot: dict[str, float] | None = None
+
+
+class MessageMetadata(ApiModel):
+    token_usage: TokenUsage | None = None
+    latency: Latency | None = None
+    model_info: ModelInfo | None = None
+    cost: float | None = None
+    citations: list[dict[str, Any]] | None = None
+
+
+class Message(ApiModel):
+    """One stored message. Content blocks keep the Converse shape: {"text": ...}, {"toolUse": ...}, ..."""
+
+    message_id: str
+    role: MessageRole
+    content: list[dict[str, Any]]
+    status: MessageStatus = MessageStatus.COMPLETE
+    created_at: str
+    metadata: MessageMetadata = Field(default_factory=MessageMetadata)

@@ -1,0 +1,74 @@
+"""The storage port of the sessions domain; one implementation per backend under apis/shared/storage/."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from apis.shared.pagination import Page
+from apis.shared.sessions.models import Message, SessionChanges, SessionMetadata
+
+
+class SessionRepository(Protocol):
+    """Session metadata and the messages of each session, always addressed through their owner.
+
+    Every method takes the caller's `user_id`, and no call can reach a session of another user: a lookup of
+    someone else's session answers exactly as for a session that does not exist. Methods return `None` only
+    for "no such record"; any backend failure raises `StorageUnavailableError` (transient) or `StorageError`.
+    Page tokens are opaque strings that only this repository understands; a foreign or damaged token raises
+    `InvalidPageToken`.
+    """
+
+    async def create_session(self, user_id: str, session: SessionMetadata) -> SessionMetadata:
+        """Store a new session. Raises `SessionIdTaken` if any user already has a session with this id."""
+        ...
+
+    async def get_session(self, user_id: str, session_id: str) -> SessionMetadata | None:
+        """The caller's session, or None."""
+        ...
+
+    async def list_sessions(
+        self,
+        user_id: str,
+        *,
+        limit: int,
+        page_token: str | None = None,
+        starred: bool | None = None,
+        title_query: str | None = None,
+    ) -> Page[SessionMetadata]:
+        """The caller's sessions, newest `lastMessageAt` first (ties: higher session id first).
+
+        `starred` keeps only sessions with that flag; `title_query` keeps titles containing it, ignoring case.
+        A page holds `limit` sessions unless it is the last one.
+        """
+        ...
+
+    async def update_session(
+        self, user_id: str, session_id: str, changes: SessionChanges
+    ) -> SessionMetadata | None:
+        """Apply the fields set in `changes`; None if the caller has no such session."""
+        ...
+
+    async def delete_session(self, user_id: str, session_id: str) -> SessionMetadata | None:
+        """Delete the session and all its messages and free its id; None if the caller has no such session.
+
+        If the backend fails part way, the session record is the last thing removed, so a retry finishes the
+        work and no message outlives its session.
+        """
+        ...
+
+    async def append_message(self, user_id: str, session_id: str, message: Message) -> SessionMetadata:
+        """Store a message and, in the same atomic write, count it and move `lastMessageAt` to its time.
+
+        Raises `SessionNotFound` if the caller has no such session; then nothing is written.
+        """
+        ...
+
+    async def list_messages(
+        self, user_id: str, session_id: str, *, limit: int, page_token: str | None = None
+    ) -> Page[Message]:
+        """The session's messages, oldest first. Raises `SessionNotFound` if the caller has no such session."""
+        ...
+
+    async def ping(self) -> None:
+        """Reach the backend once; raise if it cannot be reached. Used by health checks."""
+        ...
