@@ -22,7 +22,7 @@ def new_session(session_id: str, changes: SessionChanges | None = None) -> Sessi
     )
     if changes is None:
         return session
-    return session.model_copy(update=changes.model_dump(exclude_unset=True, exclude_none=True))
+    return changes.apply_to(session)
 
 
 async def get_or_raise(*, sessions: SessionRepository, user_id: str, session_id: str) -> SessionMetadata:

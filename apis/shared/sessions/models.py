@@ -61,6 +61,19 @@ class SessionChanges(ApiModel):
     tags: list[str] | None = Field(default=None, max_length=50)
     preferences: SessionPreferences | None = None
 
+    def apply_to(self, session: SessionMetadata) -> SessionMetadata:
+        """`session` with the sent fields replaced; preferences merge field by field."""
+        update: dict[str, Any] = {
+            name: getattr(self, name)
+            for name in self.model_fields_set
+            if name != "preferences" and getattr(self, name) is not None
+        }
+        if self.preferences is not None:
+            update["preferences"] = session.preferences.model_copy(
+                update={name: getattr(self.preferences, name) for name in self.preferences.model_fields_set}
+            )
+        return session.model_copy(update=update)
+
 
 class TokenUsage(ApiModel):
     input_tokens: int = 0

@@ -1,0 +1,18 @@
+"""What a storage backend hands to a service: its repositories, a health probe and a way to close it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from apis.shared.sessions.repository import SessionRepository
+
+
+@dataclass(frozen=True, slots=True)
+class Storage:
+    """The repositories of one backend, opened once at a service's start and closed at its end."""
+
+    backend: str
+    sessions: SessionRepository
+    ping: Callable[[], Awaitable[None]]
+    close: Callable[[], Awaitable[None]]

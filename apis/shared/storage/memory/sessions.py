@@ -1,0 +1,114 @@
+"""A dict-backed SessionRepository: the fake that service tests use, held to the same contract suite."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from apis.shared.pagination import Page, decode_token, encode_token
+from apis.shared.sessions.exceptions import SessionIdTaken, SessionNotFound
+from apis.shared.sessions.models import Message, SessionChanges, SessionMetadata
+
+
+@dataclass
+class _StoredSession:
+    owner: str
+    metadata: SessionMetadata
+    messages: dict[str, Message] = field(default_factory=dict)
+
+
+class InMemorySessionRepository:
+    """Keeps everything in one process; nothing survives a restart."""
+
+    def __init__(self) -> None:
+        self._sessions: dict[str, _StoredSession] = {}
+
+    def _owned(self, user_id: str, session_id: str) -> _StoredSession | None:
+        stored = self._sessions.get(session_id)
+        return stored if stored is not None and stored.owner == user_id else None
+
+    async def create_session(self, user_id: str, session: SessionMetadata) -> SessionMetadata:
+        if session.session_id in self._sessions:
+            raise SessionIdTaken(f"session id {session.session_id} is taken")
+        self._sessions[session.session_id] = _StoredSession(owner=user_id, metadata=session)
+        return session
+
+    async def get_session(self, user_id: str, session_id: str) -> SessionMetadata | None:
+        stored = self._owned(user_id, session_id)
+        return stored.metadata if stored else None
+
+    async def list_sessions(
+        self,
+        user_id: str,
+        *,
+        limit: int,
+        page_token: str | None = None,
+        starred: bool | None = None,
+        title_query: str | None = None,
+    ) -> Page[SessionMetadata]:
+        after = (
+            decode_token(page_token, fields=("lastMessageAt", "sessionId")) if page_token is not None else None
+        )
+        candidates = sorted(
+            (s.metadata for s in self._sessions.values() if s.owner == user_id),
+            key=lambda m: (m.last_message_at, m.session_id),
+            reverse=True,
+        )
+        matching = [
+            m
+            for m in candidates
+            if (starred is None or m.starred == starred)
+            and (title_query is None or title_query.lower() in m.title.lower())
+            and (after is None or (m.last_message_at, m.session_id) < (after["lastMessageAt"], after["sessionId"]))
+        ]
+        items = matching[:limit]
+        if len(matching) <= limit:
+            return Page(items=items, next_token=None)
+        last = items[-1]
+        return Page(
+            items=items,
+            next_token=encode_token({"lastMessageAt": last.last_message_at, "sessionId": last.session_id}),
+        )
+
+    async def update_session(
+        self, user_id: str, session_id: str, changes: SessionChanges
+    ) -> SessionMetadata | None:
+        stored = self._owned(user_id, session_id)
+        if stored is None:
+            return None
+        stored.metadata = changes.apply_to(stored.metadata)
+        return stored.metadata
+
+    async def delete_session(self, user_id: str, session_id: str) -> SessionMetadata | None:
+        stored = self._owned(user_id, session_id)
+        if stored is None:
+            return None
+        del self._sessions[session_id]
+        return stored.metadata
+
+    async def append_message(self, user_id: str, session_id: str, message: Message) -> SessionMetadata:
+        stored = self._owned(user_id, session_id)
+        if stored is None:
+            raise SessionNotFound(f"session {session_id} not found")
+        stored.messages[message.message_id] = message
+        stored.metadata = stored.metadata.model_copy(
+            update={
+                "message_count": stored.metadata.message_count + 1,
+                "last_message_at": max(stored.metadata.last_message_at, message.created_at),
+            }
+        )
+        return stored.metadata
+
+    async def list_messages(
+        self, user_id: str, session_id: str, *, limit: int, page_token: str | None = None
+    ) -> Page[Message]:
+        after = decode_token(page_token, fields=("messageId",))["messageId"] if page_token is not None else None
+        stored = self._owned(user_id, session_id)
+        if stored is None:
+            raise SessionNotFound(f"session {session_id} not found")
+        ordered = [stored.messages[key] for key in sorted(stored.messages) if after is None or key > after]
+        items = ordered[:limit]
+        more = len(ordered) > limit
+        return Page(items=items, next_token=encode_token({"messageId": items[-1].message_id}) if more else None)
+
+    async def ping(self) -> None:
+        return None

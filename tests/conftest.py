@@ -1,0 +1,29 @@
+"""Fixtures shared by the whole suite: storage on each backend, opened and closed per test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from apis.shared.config import StorageSettings
+from apis.shared.storage import Storage, initialize_storage, open_storage
+from tests.helpers import BACKENDS, settings_for_backend
+
+pytest_plugins = ["tests.fixtures.moto"]
+
+@pytest.fixture(params=BACKENDS)
+def storage_settings(request: pytest.FixtureRequest, tmp_path: Path) -> StorageSettings:
+    return settings_for_backend(request.param, request, tmp_path)
+
+
+@pytest.fixture
+async def storage(storage_settings: StorageSettings) -> AsyncIterator[Storage]:
+    """An initialised, open store on each backend in turn."""
+    await initialize_storage(storage_settings)
+    opened = await open_storage(storage_settings)
+    try:
+        yield opened
+    finally:
+        await opened.close()

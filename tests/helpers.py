@@ -1,0 +1,37 @@
+"""Small builders of unique test data, so that tests never collide on ids."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from apis.shared.config import StorageBackend, StorageSettings
+
+
+def random_user_id() -> str:
+    return f"user-{uuid.uuid4().hex[:12]}"
+
+
+def random_session_id() -> str:
+    return f"session-{uuid.uuid4().hex[:12]}"
+
+
+def random_title() -> str:
+    return f"Title {uuid.uuid4().hex[:8]}"
+
+
+BACKENDS = ["local", pytest.param("dynamodb", marks=pytest.mark.dynamodb)]
+
+
+def local_storage_settings(data_dir: Path, **overrides: object) -> StorageSettings:
+    return StorageSettings(storage_backend=StorageBackend.LOCAL, data_dir=data_dir, **overrides)  # type: ignore[arg-type]
+
+
+def settings_for_backend(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> StorageSettings:
+    """Settings for a fresh, empty store on `backend` ("local" or "dynamodb")."""
+    if backend == "local":
+        return local_storage_settings(tmp_path)
+    settings: StorageSettings = request.getfixturevalue("dynamo_storage_settings")
+    return settings
