@@ -11,7 +11,8 @@ from apis.shared.config import StorageSettings
 from apis.shared.storage import Storage, initialize_storage, open_storage
 from tests.helpers import BACKENDS, settings_for_backend
 
-pytest_plugins = ["tests.fixtures.moto"]
+pytest_plugins = ["tests.fixtures.moto", "tests.fixtures.services"]
+
 
 @pytest.fixture(params=BACKENDS)
 def storage_settings(request: pytest.FixtureRequest, tmp_path: Path) -> StorageSettings:

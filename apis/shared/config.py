@@ -113,7 +113,10 @@ class Settings(BaseModel):
         if mode is AuthMode.OIDC:
             missing = [
                 name
-                for name, value in (("OIDC_ISSUER", self.auth.oidc_issuer), ("OIDC_AUDIENCE", self.auth.oidc_audience))
+                for name, value in (
+                    ("OIDC_ISSUER", self.auth.oidc_issuer),
+                    ("OIDC_AUDIENCE", self.auth.oidc_audience),
+                )
                 if not value
             ]
             if missing:

@@ -3,6 +3,8 @@
 from apis.shared.sessions import messages, metadata
 from apis.shared.sessions.exceptions import SessionIdTaken, SessionNotFound
 from apis.shared.sessions.models import (
+    SESSION_ID_PATTERN,
+    ApiModel,
     Latency,
     Message,
     MessageMetadata,
@@ -10,6 +12,7 @@ from apis.shared.sessions.models import (
     MessageStatus,
     ModelInfo,
     SessionChanges,
+    SessionId,
     SessionMetadata,
     SessionPreferences,
     SessionStatus,
@@ -18,6 +21,9 @@ from apis.shared.sessions.models import (
 from apis.shared.sessions.repository import SessionRepository
 
 __all__ = [
+    "SESSION_ID_PATTERN",
+    "ApiModel",
+    "SessionId",
     "Latency",
     "Message",
     "MessageMetadata",

@@ -34,9 +34,7 @@ def new_message(
     )
 
 
-async def append(
-    *, sessions: SessionRepository, user_id: str, session_id: str, message: Message
-) -> SessionMetadata:
+async def append(*, sessions: SessionRepository, user_id: str, session_id: str, message: Message) -> SessionMetadata:
     """Store `message`; the session's count and lastMessageAt move in the same write."""
     return await sessions.append_message(user_id, session_id, message)
 

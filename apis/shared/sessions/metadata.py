@@ -7,16 +7,18 @@ from dataclasses import dataclass
 from apis.shared.clock import now_iso
 from apis.shared.pagination import Page
 from apis.shared.sessions.exceptions import SessionIdTaken, SessionNotFound
-from apis.shared.sessions.models import SessionChanges, SessionMetadata
+from apis.shared.sessions.models import Message, SessionChanges, SessionMetadata
 from apis.shared.sessions.repository import SessionRepository
 
 DEFAULT_TITLE = "New conversation"
 MAX_BULK_DELETE = 20
 
 
-def new_session(session_id: str, changes: SessionChanges | None = None) -> SessionMetadata:
+def new_session(
+    session_id: str, changes: SessionChanges | None = None, *, created_at: str | None = None
+) -> SessionMetadata:
     """A fresh session record; `changes` may give its first title, tags and the like."""
-    created_at = now_iso()
+    created_at = created_at or now_iso()
     session = SessionMetadata(
         session_id=session_id, title=DEFAULT_TITLE, created_at=created_at, last_message_at=created_at
     )
@@ -33,14 +35,20 @@ async def get_or_raise(*, sessions: SessionRepository, user_id: str, session_id:
 
 
 async def get_or_create(
-    *, sessions: SessionRepository, user_id: str, session_id: str
+    *, sessions: SessionRepository, user_id: str, session_id: str, first_message: Message | None = None
 ) -> tuple[SessionMetadata, bool]:
-    """The caller's session, created on first use; (session, created). Another user's id is SessionNotFound."""
+    """The caller's session, created on first use; (session, created). Another user's id is SessionNotFound.
+
+    A session created here gets `first_message` in the same write, so a failed turn never leaves an empty
+    conversation behind; an existing session does not get it (the caller appends it).
+    """
     existing = await sessions.get_session(user_id, session_id)
     if existing is not None:
         return existing, False
     try:
-        return await sessions.create_session(user_id, new_session(session_id)), True
+        created_at = first_message.created_at if first_message else None
+        session = new_session(session_id, created_at=created_at)
+        return await sessions.create_session(user_id, session, first_message), True
     except SessionIdTaken:
         # Either a concurrent request of the same caller won the race, or the id is someone else's.
         raced = await sessions.get_session(user_id, session_id)
@@ -92,9 +100,7 @@ class BulkDeleteResult:
     error: str | None = None
 
 
-async def bulk_delete(
-    *, sessions: SessionRepository, user_id: str, session_ids: list[str]
-) -> list[BulkDeleteResult]:
+async def bulk_delete(*, sessions: SessionRepository, user_id: str, session_ids: list[str]) -> list[BulkDeleteResult]:
     """Delete each session on its own; one failure does not stop the others and is reported in its row.
 
     Only "not found" becomes a failed row. A storage failure ends the request with 503 like any other route;
@@ -109,4 +115,3 @@ async def bulk_delete(
         else:
             results.append(BulkDeleteResult(session_id=session_id, success=True))
     return results
-

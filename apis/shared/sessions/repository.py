@@ -18,8 +18,13 @@ class SessionRepository(Protocol):
     `InvalidPageToken`.
     """
 
-    async def create_session(self, user_id: str, session: SessionMetadata) -> SessionMetadata:
-        """Store a new session. Raises `SessionIdTaken` if any user already has a session with this id."""
+    async def create_session(
+        self, user_id: str, session: SessionMetadata, first_message: Message | None = None
+    ) -> SessionMetadata:
+        """Store a new session, with its first message in the same atomic write when one is given.
+
+        Raises `SessionIdTaken` if any user already has a session with this id; then nothing is written.
+        """
         ...
 
     async def get_session(self, user_id: str, session_id: str) -> SessionMetadata | None:
@@ -42,9 +47,7 @@ class SessionRepository(Protocol):
         """
         ...
 
-    async def update_session(
-        self, user_id: str, session_id: str, changes: SessionChanges
-    ) -> SessionMetadata | None:
+    async def update_session(self, user_id: str, session_id: str, changes: SessionChanges) -> SessionMetadata | None:
         """Apply the fields set in `changes`; None if the caller has no such session."""
         ...
 

@@ -12,9 +12,7 @@ from tests.helpers import BACKENDS, settings_for_backend
 
 
 @pytest.fixture(params=["memory", *BACKENDS])
-async def session_repository(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[SessionRepository]:
+async def session_repository(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SessionRepository]:
     """The in-memory fake, SQLite and DynamoDB on moto: one contract, three implementations."""
     if request.param == "memory":
         yield InMemorySessionRepository()

@@ -83,7 +83,9 @@ async def test_list_is_newest_first_and_pages_cover_everything_once(
     assert pages == 3
 
 
-async def test_list_pages_exactly_divisible_end_without_a_token(session_repository: SessionRepository) -> None:
+async def test_list_pages_exactly_divisible_end_without_a_token(
+    session_repository: SessionRepository,
+) -> None:
     user = random_user_id()
     for _ in range(4):
         await create(session_repository, user)
@@ -292,3 +294,27 @@ async def test_delete_removes_messages_and_frees_the_id(session_repository: Sess
 
 async def test_ping_answers_when_the_backend_is_up(session_repository: SessionRepository) -> None:
     await session_repository.ping()
+
+
+async def test_a_session_can_be_created_with_its_first_message(session_repository: SessionRepository) -> None:
+    user = random_user_id()
+    session = new_session(random_session_id())
+    first = text_message("Hello")
+
+    created = await session_repository.create_session(user, session, first)
+
+    assert created.message_count == 1
+    assert created.last_message_at == first.created_at
+    assert await session_repository.get_session(user, created.session_id) == created
+    assert (await session_repository.list_messages(user, created.session_id, limit=5)).items == [first]
+
+
+async def test_a_taken_id_writes_neither_session_nor_first_message(session_repository: SessionRepository) -> None:
+    owner, stranger = random_user_id(), random_user_id()
+    taken = await create(session_repository, owner)
+
+    with pytest.raises(SessionIdTaken):
+        await session_repository.create_session(stranger, new_session(taken.session_id), text_message("intruder"))
+
+    assert await session_repository.get_session(owner, taken.session_id) == taken
+    assert (await session_repository.list_messages(owner, taken.session_id, limit=5)).items == []

@@ -26,11 +26,15 @@ class InMemorySessionRepository:
         stored = self._sessions.get(session_id)
         return stored if stored is not None and stored.owner == user_id else None
 
-    async def create_session(self, user_id: str, session: SessionMetadata) -> SessionMetadata:
+    async def create_session(
+        self, user_id: str, session: SessionMetadata, first_message: Message | None = None
+    ) -> SessionMetadata:
         if session.session_id in self._sessions:
             raise SessionIdTaken(f"session id {session.session_id} is taken")
         self._sessions[session.session_id] = _StoredSession(owner=user_id, metadata=session)
-        return session
+        if first_message is None:
+            return session
+        return await self.append_message(user_id, session.session_id, first_message)
 
     async def get_session(self, user_id: str, session_id: str) -> SessionMetadata | None:
         stored = self._owned(user_id, session_id)
@@ -45,9 +49,7 @@ class InMemorySessionRepository:
         starred: bool | None = None,
         title_query: str | None = None,
     ) -> Page[SessionMetadata]:
-        after = (
-            decode_token(page_token, fields=("lastMessageAt", "sessionId")) if page_token is not None else None
-        )
+        after = decode_token(page_token, fields=("lastMessageAt", "sessionId")) if page_token is not None else None
         candidates = sorted(
             (s.metadata for s in self._sessions.values() if s.owner == user_id),
             key=lambda m: (m.last_message_at, m.session_id),
@@ -69,9 +71,7 @@ class InMemorySessionRepository:
             next_token=encode_token({"lastMessageAt": last.last_message_at, "sessionId": last.session_id}),
         )
 
-    async def update_session(
-        self, user_id: str, session_id: str, changes: SessionChanges
-    ) -> SessionMetadata | None:
+    async def update_session(self, user_id: str, session_id: str, changes: SessionChanges) -> SessionMetadata | None:
         stored = self._owned(user_id, session_id)
         if stored is None:
             return None

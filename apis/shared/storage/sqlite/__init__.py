@@ -1,0 +1,38 @@
+"""The embedded backend: one SQLite file (and, later, a blob folder) under DATA_DIR."""
+
+from __future__ import annotations
+
+from apis.shared.config import StorageSettings
+from apis.shared.storage.base import Storage
+from apis.shared.storage.sqlite.database import SqliteDatabase
+from apis.shared.storage.sqlite.migrations import migrate
+from apis.shared.storage.sqlite.sessions import SqliteSessionRepository
+
+
+def _database(settings: StorageSettings) -> SqliteDatabase:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SqliteDatabase(settings.sqlite_path, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+
+
+async def initialize(settings: StorageSettings) -> list[str]:
+    """Create the database file and apply pending migrations."""
+    database = _database(settings)
+    try:
+        applied = await database.run(migrate)
+    finally:
+        database.close()
+    return [f"sqlite {settings.sqlite_path}: {line}" for line in applied] or [
+        f"sqlite {settings.sqlite_path}: schema up to date"
+    ]
+
+
+async def open_storage(settings: StorageSettings) -> Storage:
+    """Open the database, migrating it first: the embedded default needs no separate setup step."""
+    database = _database(settings)
+    await database.run(migrate)
+    sessions = SqliteSessionRepository(database)
+
+    async def close() -> None:
+        database.close()
+
+    return Storage(backend="local", sessions=sessions, ping=sessions.ping, close=close)

@@ -1,0 +1,27 @@
+"""The app API's composition root: settings, storage and auth are opened once, in the lifespan."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from apis.app_api.health.router import router as health_router
+from apis.app_api.sessions.router import router as sessions_router
+from apis.shared.bootstrap import resources_lifespan, service_version
+from apis.shared.config import Settings, load_settings
+from apis.shared.http import install_common
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app API; called by uvicorn at start (factory mode) or by tests with their own settings."""
+    settings = settings or load_settings()
+
+    app = FastAPI(
+        title="Colloquy app API",
+        version=service_version(),
+        description="Conversations, attachments, models, assistants, users, costs and memory.",
+        lifespan=resources_lifespan(settings),
+    )
+    install_common(app, service="app-api", retry_after_seconds=settings.storage.storage_retry_after_seconds)
+    app.include_router(health_router)
+    app.include_router(sessions_router)
+    return app

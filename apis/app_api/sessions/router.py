@@ -1,0 +1,85 @@
+"""The caller's conversations: list, read, update, delete, and read the messages of one (API.md "Sessions")."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from apis.app_api.deps import CurrentUser, SessionsRepo
+from apis.app_api.sessions.dependencies import OwnedSession, SessionIdPath
+from apis.app_api.sessions.schemas import BulkDeleteIn, BulkDeleteOut, BulkDeleteRow, MessagePage, SessionPage
+from apis.shared.sessions import SessionChanges, SessionMetadata
+from apis.shared.sessions import messages as messages_service
+from apis.shared.sessions import metadata as sessions_service
+
+router = APIRouter(prefix="/sessions", tags=["sessions"])
+
+NextToken = Annotated[str | None, Query(max_length=2048, description="the nextToken of the previous page")]
+
+
+@router.get("", response_model=SessionPage)
+async def list_sessions(
+    user: CurrentUser,
+    sessions: SessionsRepo,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    next_token: NextToken = None,
+    starred: bool | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="part of the title, any case")] = None,
+) -> SessionPage:
+    """The caller's sessions, most recently active first."""
+    page = await sessions_service.list_sessions(
+        sessions=sessions,
+        user_id=user.user_id,
+        limit=limit,
+        page_token=next_token,
+        starred=starred,
+        title_query=q,
+    )
+    return SessionPage(sessions=page.items, next_token=page.next_token)
+
+
+@router.post("/bulk-delete", response_model=BulkDeleteOut)
+async def bulk_delete_sessions(body: BulkDeleteIn, user: CurrentUser, sessions: SessionsRepo) -> BulkDeleteOut:
+    """Delete up to 20 sessions; each row says whether its session was deleted."""
+    results = await sessions_service.bulk_delete(sessions=sessions, user_id=user.user_id, session_ids=body.session_ids)
+    rows = [BulkDeleteRow(session_id=r.session_id, success=r.success, error=r.error) for r in results]
+    deleted = sum(row.success for row in rows)
+    return BulkDeleteOut(deleted_count=deleted, failed_count=len(rows) - deleted, results=rows)
+
+
+@router.get("/{session_id}/metadata", response_model=SessionMetadata)
+async def get_session_metadata(session: OwnedSession) -> SessionMetadata:
+    return session
+
+
+@router.put("/{session_id}/metadata", response_model=SessionMetadata)
+async def put_session_metadata(
+    session_id: SessionIdPath, changes: SessionChanges, user: CurrentUser, sessions: SessionsRepo
+) -> SessionMetadata:
+    """Change the sent fields; creates the session when the caller has none with this id."""
+    return await sessions_service.update(
+        sessions=sessions, user_id=user.user_id, session_id=session_id, changes=changes
+    )
+
+
+@router.delete("/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_session(session_id: SessionIdPath, user: CurrentUser, sessions: SessionsRepo) -> Response:
+    """Delete the session and its messages."""
+    await sessions_service.delete(sessions=sessions, user_id=user.user_id, session_id=session_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{session_id}/messages", response_model=MessagePage)
+async def list_session_messages(
+    session_id: SessionIdPath,
+    user: CurrentUser,
+    sessions: SessionsRepo,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    next_token: NextToken = None,
+) -> MessagePage:
+    """The session's messages, oldest first (404 when the session is not the caller's)."""
+    page = await messages_service.list_messages(
+        sessions=sessions, user_id=user.user_id, session_id=session_id, limit=limit, page_token=next_token
+    )
+    return MessagePage(messages=page.items, next_token=page.next_token)

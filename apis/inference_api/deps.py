@@ -1,0 +1,21 @@
+"""Annotated dependencies for the inference API's routes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from apis.inference_api.ping import ActiveTurns
+from apis.shared.auth import CurrentUser
+from apis.shared.dependencies import AppSettings, SessionsRepo
+
+
+def get_active_turns(request: Request) -> ActiveTurns:
+    active: ActiveTurns = request.app.state.active_turns
+    return active
+
+
+ActiveTurnsDep = Annotated[ActiveTurns, Depends(get_active_turns)]
+
+__all__ = ["ActiveTurnsDep", "AppSettings", "CurrentUser", "SessionsRepo"]

@@ -1,0 +1,54 @@
+"""The body of POST /invocations (API.md §1). Fields arrive in snake_case or camelCase."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, field_validator
+
+from apis.shared.sessions import ApiModel, SessionId
+
+ProviderName = Literal["bedrock", "openai", "gemini", "local"]
+
+
+class InlineFile(ApiModel):
+    filename: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    content_type: Annotated[str, StringConstraints(min_length=3, max_length=127)]
+    bytes: str
+
+    @field_validator("bytes")
+    @classmethod
+    def _is_base64(cls, value: str) -> str:
+        try:
+            base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError("bytes must be base64") from exc
+        return value
+
+
+class InvocationRequest(ApiModel):
+    session_id: SessionId | None = None
+    message: Annotated[str, StringConstraints(min_length=1, max_length=200_000)]
+    model_id: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
+    provider: ProviderName | None = None
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
+    system_prompt: Annotated[str, StringConstraints(max_length=50_000)] | None = None
+    caching_enabled: bool | None = None
+    enabled_tools: list[Annotated[str, StringConstraints(min_length=1, max_length=128)]] | None = Field(
+        default=None, max_length=64
+    )
+    files: list[InlineFile] | None = Field(default=None, max_length=20)
+    file_upload_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=128)]] | None = Field(
+        default=None, max_length=20
+    )
+    assistant_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
+
+    @field_validator("message")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("message must contain more than white space")
+        return value

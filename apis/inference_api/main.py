@@ -1,0 +1,29 @@
+"""The inference API's composition root: settings, storage and auth are opened once, in the lifespan."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from apis.inference_api.invocations.router import router as invocations_router
+from apis.inference_api.ping import ActiveTurns
+from apis.inference_api.ping import router as ping_router
+from apis.shared.bootstrap import resources_lifespan, service_version
+from apis.shared.config import Settings, load_settings
+from apis.shared.http import install_common
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the inference API; called by uvicorn at start (factory mode) or by tests with their own settings."""
+    settings = settings or load_settings()
+
+    app = FastAPI(
+        title="Colloquy inference API",
+        version=service_version(),
+        description="The Bedrock AgentCore Runtime contract: GET /ping and POST /invocations.",
+        lifespan=resources_lifespan(settings),
+    )
+    app.state.active_turns = ActiveTurns()
+    install_common(app, service="inference-api", retry_after_seconds=settings.storage.storage_retry_after_seconds)
+    app.include_router(ping_router)
+    app.include_router(invocations_router)
+    return app

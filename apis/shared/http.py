@@ -1,0 +1,164 @@
+"""The FastAPI pieces both services install: request ids, access logs, metrics, and the error handlers.
+
+Every error leaves as `{"detail", "code", "requestId"}` (API.md). The middleware is plain ASGI rather than
+BaseHTTPMiddleware so that it never buffers or delays a server-sent event stream.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from apis.shared.errors import AppError, AuthenticationError, QuotaExceededError
+from apis.shared.observability import HTTP_REQUEST_SECONDS, HTTP_REQUESTS, request_id_var
+
+logger = logging.getLogger("apis.http")
+_CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+}
+
+
+def request_id_of(scope: Scope) -> str | None:
+    state: dict[str, Any] = scope.get("state") or {}
+    request_id = state.get("request_id")
+    return request_id if isinstance(request_id, str) else None
+
+
+class RequestContextMiddleware:
+    """Gives each request an id (the client's X-Request-ID when sane), echoes it, logs and measures the call."""
+
+    def __init__(self, app: ASGIApp, *, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        sent = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = sent if _CLIENT_REQUEST_ID.match(sent) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        token = request_id_var.set(request_id)
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == b"x-request-id" for name, _ in headers):
+                    headers.append((b"x-request-id", request_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            HTTP_REQUESTS.labels(self.service, scope["method"], template, str(status)).inc()
+            HTTP_REQUEST_SECONDS.labels(self.service, scope["method"], template).observe(elapsed)
+            logger.info(
+                "%s %s %s",
+                scope["method"],
+                scope["path"],
+                status,
+                extra={"status": status, "route": template, "durationMs": round(elapsed * 1000, 2)},
+            )
+            request_id_var.reset(token)
+
+
+def error_body(request: Request, *, detail: str, code: str, **extra: Any) -> dict[str, Any]:
+    return {"detail": detail, "code": code, "requestId": request_id_of(request.scope), **extra}
+
+
+def error_response(
+    request: Request,
+    status: int,
+    *,
+    detail: str,
+    code: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    all_headers = dict(headers or {})
+    request_id = request_id_of(request.scope)
+    if request_id:
+        # A 500 leaves through Starlette's outermost middleware, past ours; name the request here too.
+        all_headers["X-Request-ID"] = request_id
+    return JSONResponse(error_body(request, detail=detail, code=code, **extra), status, headers=all_headers)
+
+
+def install_error_handlers(app: FastAPI, *, retry_after_seconds: int) -> None:
+    """Map AppError, validation and routing errors, and anything unexpected, to API.md's error body."""
+
+    async def on_app_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, AppError)
+        headers: dict[str, str] = {}
+        if isinstance(exc, AuthenticationError):
+            headers["WWW-Authenticate"] = "Bearer"
+        if isinstance(exc, QuotaExceededError):
+            headers["Retry-After"] = str(exc.retry_after_seconds)
+        elif exc.status_code == 503:
+            headers["Retry-After"] = str(retry_after_seconds)
+        if exc.status_code >= 500:
+            logger.warning("request failed: %s", exc.code, extra={"code": exc.code, "status": exc.status_code})
+        return error_response(request, exc.status_code, detail=exc.detail, code=exc.code, headers=headers)
+
+    async def on_validation_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        problems = [
+            {"loc": [str(part) for part in error["loc"]], "msg": error["msg"], "type": error["type"]}
+            for error in exc.errors()
+        ]
+        summary = "; ".join(f"{'.'.join(p['loc'])}: {p['msg']}" for p in problems[:5])
+        return error_response(
+            request, 422, detail=f"invalid request: {summary}", code="validation_error", errors=problems
+        )
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        code = _STATUS_CODES.get(exc.status_code, "http_error")
+        detail = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+        return error_response(request, exc.status_code, detail=detail, code=code, headers=exc.headers)
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        logger.error("unhandled error", exc_info=exc)
+        return error_response(request, 500, detail="internal server error", code="internal_error")
+
+    app.add_exception_handler(AppError, on_app_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+def install_common(app: FastAPI, *, service: str, retry_after_seconds: int) -> None:
+    """Everything a Colloquy service shares: middleware, error handlers and GET /metrics."""
+    app.add_middleware(RequestContextMiddleware, service=service)
+    install_error_handlers(app, retry_after_seconds=retry_after_seconds)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

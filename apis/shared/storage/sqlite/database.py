@@ -1,0 +1,119 @@
+"""One SQLite file shared by both services: WAL, foreign keys, a busy timeout, one connection per thread.
+
+sqlite3 blocks, so every call runs on a worker thread (anyio's pool). Each worker keeps its own connection
+for its lifetime, which avoids both a global lock and reconnecting per call.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+import anyio.to_thread
+
+from apis.shared.errors import StorageError, StorageUnavailableError
+from apis.shared.observability import STORAGE_ERRORS
+
+T = TypeVar("T")
+logger = logging.getLogger(__name__)
+
+# Primary result codes (the low byte of an extended code) that say "busy or unreachable for now".
+_TRANSIENT_CODES = frozenset(
+    {
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_PROTOCOL,
+    }
+)
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    """Turn sqlite3 failures into StorageUnavailableError (transient) or StorageError, counted and logged."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        code = getattr(exc, "sqlite_errorcode", None)
+        transient = code is not None and (code & 0xFF) in _TRANSIENT_CODES
+        kind = "unavailable" if transient else "error"
+        STORAGE_ERRORS.labels(backend="sqlite", kind=kind).inc()
+        logger.error(
+            "sqlite call failed",
+            exc_info=exc,
+            extra={"sqlite_error": getattr(exc, "sqlite_errorname", type(exc).__name__)},
+        )
+        if transient:
+            raise StorageUnavailableError("the database is busy or unreachable; try again shortly") from exc
+        if "no such table" in str(exc):
+            raise StorageError("the database has no schema yet: run `colloquy storage init`") from exc
+        raise StorageError("the database failed to complete the request") from exc
+
+
+class SqliteDatabase:
+    """Hands each worker thread its own connection to one database file."""
+
+    def __init__(self, path: Path, *, busy_timeout_ms: int) -> None:
+        self.path = path
+        self._busy_timeout_ms = busy_timeout_ms
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _connect(self) -> sqlite3.Connection:
+        # isolation_level=None: we issue BEGIN ourselves, so a write transaction takes its lock up front.
+        connection = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=self._busy_timeout_ms / 1000
+        )
+        connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+        connection.execute("PRAGMA foreign_keys = ON")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        with self._lock:
+            self._connections.append(connection)
+        return connection
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection, opened on first use."""
+        if self._closed:
+            raise StorageUnavailableError("the database is closed")
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._connect()
+            self._local.connection = connection
+        return connection
+
+    def call(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` with this thread's connection, translating failures."""
+        with translate_errors():
+            return work(self.connection())
+
+    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` on a worker thread with that thread's connection."""
+        return await anyio.to_thread.run_sync(self.call, work)
+
+    def close(self) -> None:
+        self._closed = True
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            connection.close()
+
+
+@contextmanager
+def write_transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE: take the write lock first, so the busy timeout applies and no upgrade can deadlock."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield connection
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")

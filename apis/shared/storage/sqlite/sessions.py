@@ -1,0 +1,193 @@
+"""SessionRepository on SQLite: a row per session and a row per message, each with its JSON body.
+
+The columns beside `body` are only what queries filter or sort on; the body is the record itself, so a new
+field of SessionMetadata or Message needs no migration.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from apis.shared.pagination import Page, decode_token, encode_token
+from apis.shared.sessions.exceptions import SessionIdTaken, SessionNotFound
+from apis.shared.sessions.models import Message, SessionChanges, SessionMetadata
+from apis.shared.storage.sqlite.database import SqliteDatabase, write_transaction
+
+_SESSION_CURSOR = ("lastMessageAt", "sessionId")
+_MESSAGE_CURSOR = ("messageId",)
+
+
+def _session_row(user_id: str, session: SessionMetadata) -> tuple[str, str, str, str, int, str]:
+    return (
+        session.session_id,
+        user_id,
+        session.last_message_at,
+        session.title.lower(),
+        int(session.starred),
+        session.model_dump_json(),
+    )
+
+
+def _read_owned(connection: sqlite3.Connection, user_id: str, session_id: str) -> SessionMetadata | None:
+    row = connection.execute(
+        "SELECT body FROM sessions WHERE session_id = ? AND user_id = ?", (session_id, user_id)
+    ).fetchone()
+    return SessionMetadata.model_validate_json(row[0]) if row else None
+
+
+def _write(connection: sqlite3.Connection, user_id: str, session: SessionMetadata) -> None:
+    connection.execute(
+        "UPDATE sessions SET last_message_at = ?, title_folded = ?, starred = ?, body = ?"
+        " WHERE session_id = ? AND user_id = ?",
+        (
+            session.last_message_at,
+            session.title.lower(),
+            int(session.starred),
+            session.model_dump_json(),
+            session.session_id,
+            user_id,
+        ),
+    )
+
+
+def _append(
+    connection: sqlite3.Connection, user_id: str, session: SessionMetadata, message: Message
+) -> SessionMetadata:
+    """Insert `message` and count it on `session`; the caller holds the write transaction."""
+    connection.execute(
+        "INSERT INTO messages (session_id, message_id, body) VALUES (?, ?, ?)",
+        (session.session_id, message.message_id, message.model_dump_json()),
+    )
+    updated = session.model_copy(
+        update={
+            "message_count": session.message_count + 1,
+            "last_message_at": max(session.last_message_at, message.created_at),
+        }
+    )
+    _write(connection, user_id, updated)
+    return updated
+
+
+class SqliteSessionRepository:
+    """Sessions and messages in the shared SQLite file."""
+
+    def __init__(self, database: SqliteDatabase) -> None:
+        self._db = database
+
+    async def create_session(
+        self, user_id: str, session: SessionMetadata, first_message: Message | None = None
+    ) -> SessionMetadata:
+        def insert(connection: sqlite3.Connection) -> SessionMetadata | None:
+            with write_transaction(connection):
+                cursor = connection.execute(
+                    "INSERT INTO sessions (session_id, user_id, last_message_at, title_folded, starred, body)"
+                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO NOTHING",
+                    _session_row(user_id, session),
+                )
+                if cursor.rowcount != 1:
+                    return None
+                return _append(connection, user_id, session, first_message) if first_message else session
+
+        created = await self._db.run(insert)
+        if created is None:
+            raise SessionIdTaken(f"session id {session.session_id} is taken")
+        return created
+
+    async def get_session(self, user_id: str, session_id: str) -> SessionMetadata | None:
+        return await self._db.run(lambda connection: _read_owned(connection, user_id, session_id))
+
+    async def list_sessions(
+        self,
+        user_id: str,
+        *,
+        limit: int,
+        page_token: str | None = None,
+        starred: bool | None = None,
+        title_query: str | None = None,
+    ) -> Page[SessionMetadata]:
+        conditions, parameters = ["user_id = ?"], [user_id]
+        if page_token is not None:
+            after = decode_token(page_token, fields=_SESSION_CURSOR)
+            conditions.append("(last_message_at, session_id) < (?, ?)")
+            parameters += [after["lastMessageAt"], after["sessionId"]]
+        if starred is not None:
+            conditions.append("starred = ?")
+            parameters.append(str(int(starred)))
+        if title_query is not None:
+            conditions.append("instr(title_folded, ?) > 0")
+            parameters.append(title_query.lower())
+        query = (
+            f"SELECT body FROM sessions WHERE {' AND '.join(conditions)}"
+            " ORDER BY last_message_at DESC, session_id DESC LIMIT ?"
+        )
+
+        def select(connection: sqlite3.Connection) -> list[str]:
+            return [row[0] for row in connection.execute(query, (*parameters, limit + 1))]
+
+        rows = await self._db.run(select)
+        items = [SessionMetadata.model_validate_json(body) for body in rows[:limit]]
+        if len(rows) <= limit:
+            return Page(items=items, next_token=None)
+        last = items[-1]
+        return Page(
+            items=items,
+            next_token=encode_token({"lastMessageAt": last.last_message_at, "sessionId": last.session_id}),
+        )
+
+    async def update_session(self, user_id: str, session_id: str, changes: SessionChanges) -> SessionMetadata | None:
+        def update(connection: sqlite3.Connection) -> SessionMetadata | None:
+            with write_transaction(connection):
+                current = _read_owned(connection, user_id, session_id)
+                if current is None:
+                    return None
+                updated = changes.apply_to(current)
+                _write(connection, user_id, updated)
+                return updated
+
+        return await self._db.run(update)
+
+    async def delete_session(self, user_id: str, session_id: str) -> SessionMetadata | None:
+        def delete(connection: sqlite3.Connection) -> SessionMetadata | None:
+            with write_transaction(connection):
+                current = _read_owned(connection, user_id, session_id)
+                if current is not None:
+                    # Messages go with their session through ON DELETE CASCADE, in this transaction.
+                    connection.execute("DELETE FROM sessions WHERE session_id = ?", (session_id,))
+                return current
+
+        return await self._db.run(delete)
+
+    async def append_message(self, user_id: str, session_id: str, message: Message) -> SessionMetadata:
+        def append(connection: sqlite3.Connection) -> SessionMetadata | None:
+            with write_transaction(connection):
+                current = _read_owned(connection, user_id, session_id)
+                return None if current is None else _append(connection, user_id, current, message)
+
+        updated = await self._db.run(append)
+        if updated is None:
+            raise SessionNotFound(f"session {session_id} not found")
+        return updated
+
+    async def list_messages(
+        self, user_id: str, session_id: str, *, limit: int, page_token: str | None = None
+    ) -> Page[Message]:
+        after = decode_token(page_token, fields=_MESSAGE_CURSOR)["messageId"] if page_token is not None else ""
+
+        def select(connection: sqlite3.Connection) -> list[str] | None:
+            if _read_owned(connection, user_id, session_id) is None:
+                return None
+            rows = connection.execute(
+                "SELECT body FROM messages WHERE session_id = ? AND message_id > ? ORDER BY message_id LIMIT ?",
+                (session_id, after, limit + 1),
+            )
+            return [row[0] for row in rows]
+
+        rows = await self._db.run(select)
+        if rows is None:
+            raise SessionNotFound(f"session {session_id} not found")
+        items = [Message.model_validate_json(body) for body in rows[:limit]]
+        more = len(rows) > limit
+        return Page(items=items, next_token=encode_token({"messageId": items[-1].message_id}) if more else None)
+
+    async def ping(self) -> None:
+        await self._db.run(lambda connection: connection.execute("SELECT count(*) FROM sessions LIMIT 1"))
