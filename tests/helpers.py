@@ -35,3 +35,17 @@ def settings_for_backend(backend: str, request: pytest.FixtureRequest, tmp_path:
         return local_storage_settings(tmp_path)
     settings: StorageSettings = request.getfixturevalue("dynamo_storage_settings")
     return settings
+
+
+def parse_sse(body: str) -> list[tuple[str, dict[str, object]]]:
+    """The (event, data) pairs of a server-sent event stream; comment lines are skipped."""
+    import json
+
+    events: list[tuple[str, dict[str, object]]] = []
+    for block in body.split("\n\n"):
+        lines = [line for line in block.split("\n") if line and not line.startswith(":")]
+        if not lines:
+            continue
+        fields = dict(line.split(": ", 1) for line in lines)
+        events.append((fields["event"], json.loads(fields["data"])))
+    return events

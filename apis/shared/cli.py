@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from types import FrameType
 
 from apis.shared.config import AuthMode, Settings, load_settings
-from apis.shared.errors import ConfigurationError
+from apis.shared.errors import AppError, ConfigurationError
 
 SERVICES = {
     "app": ("apis.app_api.main:create_app", 8000, "/health"),
@@ -48,15 +48,20 @@ def _wait_ready(url: str, child: subprocess.Popen[bytes]) -> bool:
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline and child.poll() is None:
         try:
-            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 -- our own loopback URL
+            with urllib.request.urlopen(url, timeout=1):
                 return True
         except (urllib.error.URLError, OSError):
             time.sleep(0.2)
     return False
 
 
+def _reachable_host(host: str) -> str:
+    """Where a client on this machine reaches a server bound to `host` (a wildcard is not an address)."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::") else host
+
+
 def _banner(settings: Settings, host: str, ports: dict[str, int]) -> str:
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 -- comparing, not binding
+    shown = _reachable_host(host)
     app_url, inference_url = f"http://{shown}:{ports['app']}", f"http://{shown}:{ports['inference']}"
     mode = settings.auth.mode_for(settings.storage.storage_backend)
     token_hint = (
@@ -87,7 +92,7 @@ def serve_both(host: str, app_port: int, inference_port: int) -> int:
     settings = _settings_or_exit()
     ports = {"app": app_port, "inference": inference_port}
     children = {
-        name: subprocess.Popen(  # noqa: S603 -- our own interpreter and module
+        name: subprocess.Popen(
             [sys.executable, "-m", "apis.shared.cli", "serve", name, "--host", host, "--port", str(port)]
         )
         for name, port in ports.items()
@@ -100,7 +105,7 @@ def serve_both(host: str, app_port: int, inference_port: int) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 -- comparing, not binding
+    shown = _reachable_host(host)
     ready = all(
         _wait_ready(f"http://{shown}:{ports[name]}{SERVICES[name][2]}", child) for name, child in children.items()
     )
@@ -121,15 +126,19 @@ def mint_token(args: argparse.Namespace) -> int:
         print("colloquy: tokens are minted only with AUTH_MODE=local; use your identity provider", file=sys.stderr)
         return 2
     roles = [role.strip() for role in (args.roles or "").split(",") if role.strip()]
-    token = mint_local_token(
-        settings=settings.auth,
-        data_dir=settings.storage.data_dir,
-        user_id=args.user,
-        email=args.email,
-        name=args.name,
-        roles=roles,
-        ttl_seconds=args.ttl,
-    )
+    try:
+        token = mint_local_token(
+            settings=settings.auth,
+            data_dir=settings.storage.data_dir,
+            user_id=args.user,
+            email=args.email,
+            name=args.name,
+            roles=roles,
+            ttl_seconds=args.ttl,
+        )
+    except AppError as exc:
+        print(f"colloquy: {exc.detail}", file=sys.stderr)
+        return 2
     print(token)
     return 0
 

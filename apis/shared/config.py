@@ -95,6 +95,8 @@ class InferenceSettings(BaseSettings):
 
     default_model_id: str = "local-echo"
     local_provider_delta_words: int = Field(default=3, ge=1, le=100)
+    # Pause between the offline model's deltas, to see a client behave as with a real, slower model.
+    local_provider_delta_delay_ms: int = Field(default=0, ge=0, le=10_000)
 
 
 class Settings(BaseModel):

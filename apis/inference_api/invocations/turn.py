@@ -111,7 +111,9 @@ async def stream_turn(
     turn: PreparedTurn, *, sessions: SessionRepository, settings: InferenceSettings, active: ActiveTurns
 ) -> AsyncIterator[str]:
     """The SSE body of a prepared turn: model events, then the stored assistant message, then `done`."""
-    model = LocalChatModel(words_per_delta=settings.local_provider_delta_words)
+    model = LocalChatModel(
+        words_per_delta=settings.local_provider_delta_words, delta_delay_ms=settings.local_provider_delta_delay_ms
+    )
     translator = StreamTranslator(message_id=new_id())
     first_byte_ms: float | None = None
     outcome = "complete"

@@ -17,5 +17,6 @@ PRICE_FIELDS: dict[str, str] = {
 
 def cost_of_usage(usage: TokenUsage, pricing: Mapping[str, float]) -> float:
     """Cost in the pricing's currency (USD); a price that is absent counts as zero."""
-    total = sum(getattr(usage, field) * pricing.get(price, 0.0) for price, field in PRICE_FIELDS.items())
+    counts: dict[str, int] = usage.model_dump()
+    total = sum(counts[field] * pricing.get(price, 0.0) for price, field in PRICE_FIELDS.items())
     return round(total / 1_000_000, 10)

@@ -7,6 +7,7 @@ Its answers say plainly that they come from the offline model.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -40,8 +41,9 @@ class LocalChatModel:
 
     provider = "local"
 
-    def __init__(self, *, words_per_delta: int = 3) -> None:
+    def __init__(self, *, words_per_delta: int = 3, delta_delay_ms: int = 0) -> None:
         self.words_per_delta = words_per_delta
+        self.delta_delay_seconds = delta_delay_ms / 1000
 
     async def stream(
         self, messages: Sequence[dict[str, Any]], *, system_prompt: str | None = None
@@ -54,6 +56,8 @@ class LocalChatModel:
         for first in range(0, len(words), self.words_per_delta):
             piece = " ".join(words[first : first + self.words_per_delta])
             text = piece if first == 0 else " " + piece
+            if self.delta_delay_seconds:
+                await asyncio.sleep(self.delta_delay_seconds)
             yield {"contentBlockDelta": {"contentBlockIndex": 0, "delta": {"text": text}}}
         yield {"contentBlockStop": {"contentBlockIndex": 0}}
         yield {"messageStop": {"stopReason": "end_turn"}}

@@ -1,0 +1,134 @@
+"""The shared HTTP pieces: request ids, the error body, 500s without internals, /metrics, structured logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from apis.shared.errors import QuotaExceededError, StorageUnavailableError
+from apis.shared.http import install_common
+from apis.shared.observability import JsonFormatter, RequestIdFilter, request_id_var
+from tests.fixtures.services import Services
+
+
+def app_with_failures() -> FastAPI:
+    app = FastAPI()
+    install_common(app, service="test", retry_after_seconds=7)
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("password=hunter2 in a library message")
+
+    @app.get("/busy")
+    async def busy() -> None:
+        raise StorageUnavailableError("the database is busy or unreachable; try again shortly")
+
+    @app.get("/quota")
+    async def quota() -> None:
+        raise QuotaExceededError("monthly quota used up", retry_after_seconds=3600)
+
+    @app.get("/log")
+    async def log() -> dict[str, str]:
+        logging.getLogger("tests.http").warning("inside a request")
+        return {"ok": "yes"}
+
+    return app
+
+
+@pytest.fixture
+async def client() -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app_with_failures(), raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://test")
+
+
+async def test_a_500_names_the_request_and_hides_the_exception(client: httpx.AsyncClient) -> None:
+    response = await client.get("/boom", headers={"X-Request-ID": "trace-123"})
+
+    assert response.status_code == 500
+    assert response.json() == {"detail": "internal server error", "code": "internal_error", "requestId": "trace-123"}
+    assert "hunter2" not in response.text
+    assert response.headers.get_list("x-request-id") == ["trace-123"]
+
+
+async def test_storage_unavailable_is_503_with_retry_after(client: httpx.AsyncClient) -> None:
+    response = await client.get("/busy")
+
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "7"
+    assert response.json()["code"] == "storage_unavailable"
+
+
+async def test_quota_exceeded_is_429_with_its_own_retry_after(client: httpx.AsyncClient) -> None:
+    response = await client.get("/quota")
+
+    assert response.status_code == 429
+    assert response.headers["retry-after"] == "3600"
+    assert response.json()["code"] == "quota_exceeded"
+
+
+@pytest.mark.parametrize("sent", ["", "x" * 200, "bad id with spaces", "<script>"])
+async def test_a_missing_or_unsafe_request_id_is_replaced(client: httpx.AsyncClient, sent: str) -> None:
+    response = await client.get("/log", headers={"X-Request-ID": sent})
+
+    generated = response.headers["x-request-id"]
+    assert generated != sent
+    assert len(generated) == 32
+
+
+async def test_unknown_routes_and_methods_use_the_error_body(client: httpx.AsyncClient) -> None:
+    missing = await client.get("/nowhere")
+    wrong_method = await client.post("/log")
+
+    assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
+    assert (wrong_method.status_code, wrong_method.json()["code"]) == (405, "method_not_allowed")
+    assert missing.json()["requestId"] == missing.headers["x-request-id"]
+
+
+async def test_metrics_count_requests_by_route_template(local_services: Services) -> None:
+    await local_services.app.get("/sessions/some-id/metadata", headers=local_services.auth("metrics-user"))
+
+    metrics = await local_services.app.get("/metrics")
+
+    assert metrics.status_code == 200
+    assert metrics.headers["content-type"].startswith("text/plain")
+    assert 'route="/sessions/{session_id}/metadata"' in metrics.text
+    assert 'route="/sessions/some-id/metadata"' not in metrics.text
+    for name in (
+        "colloquy_http_requests_total",
+        "colloquy_streams_active",
+        "colloquy_provider_latency_seconds",
+        "colloquy_time_to_first_byte_seconds",
+        "colloquy_tokens_total",
+        "colloquy_storage_errors_total",
+    ):
+        assert name in metrics.text
+    assert (await local_services.inference.get("/metrics")).status_code == 200
+
+
+async def test_openapi_pages_are_served(local_services: Services) -> None:
+    for client in (local_services.app, local_services.inference):
+        schema = await client.get("/openapi.json")
+        docs = await client.get("/docs")
+        assert schema.status_code == docs.status_code == 200
+    paths = (await local_services.app.get("/openapi.json")).json()["paths"]
+    assert {"/sessions", "/sessions/{session_id}/metadata", "/sessions/bulk-delete", "/health"} <= set(paths)
+
+
+def test_json_log_lines_carry_the_request_id() -> None:
+    record = logging.LogRecord("apis.test", logging.INFO, __file__, 1, "hello %s", ("there",), None)
+    record.durationMs = 1.5
+    token = request_id_var.set("req-42")
+    try:
+        RequestIdFilter().filter(record)
+    finally:
+        request_id_var.reset(token)
+    line = json.loads(JsonFormatter().format(record))
+
+    assert line["message"] == "hello there"
+    assert line["request_id"] == "req-42"
+    assert line["durationMs"] == 1.5
+    assert line["level"] == "INFO"

@@ -1,0 +1,94 @@
+"""The embedded backend failing under the services: locked by another process, or unreadable at start."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from apis.app_api.main import create_app
+from apis.shared.errors import StorageError
+from tests.fixtures.services import Services, open_services, service_settings
+from tests.helpers import local_storage_settings, parse_sse, random_session_id, random_user_id
+
+
+@pytest.fixture
+async def impatient_services(tmp_path: Path) -> AsyncIterator[Services]:
+    """Services whose SQLite busy timeout is short, so a held lock fails fast."""
+    settings = service_settings(local_storage_settings(tmp_path, sqlite_busy_timeout_ms=50))
+    async with open_services(settings) as opened:
+        yield opened
+
+
+@contextmanager
+def write_locked(database: Path) -> Iterator[None]:
+    """Another process's write transaction, holding the database's write lock until the block ends."""
+    other = sqlite3.connect(database, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+
+async def test_writes_under_a_held_lock_are_503_and_change_nothing(impatient_services: Services) -> None:
+    services = impatient_services
+    user, session_id = random_user_id(), random_session_id()
+    headers = services.auth(user)
+    created = await services.app.put(f"/sessions/{session_id}/metadata", json={"title": "Kept"}, headers=headers)
+    database = services.settings.storage.sqlite_path
+
+    with write_locked(database):
+        responses = [
+            await services.app.put(f"/sessions/{session_id}/metadata", json={"title": "Lost"}, headers=headers),
+            await services.app.delete(f"/sessions/{session_id}", headers=headers),
+            await services.app.post("/sessions/bulk-delete", json={"sessionIds": [session_id]}, headers=headers),
+            await services.inference.post(
+                "/invocations", json={"session_id": session_id, "message": "hi"}, headers=headers
+            ),
+            await services.inference.post(
+                "/invocations", json={"session_id": random_session_id(), "message": "new"}, headers=headers
+            ),
+        ]
+        # WAL: readers are never blocked by a writer, so reading goes on while writes wait.
+        listed = await services.app.get("/sessions", headers=headers)
+
+    assert [r.status_code for r in responses] == [503] * 5
+    assert all(r.headers["retry-after"] == "2" for r in responses)
+    assert {r.json()["code"] for r in responses} == {"storage_unavailable"}
+    assert listed.status_code == 200
+    after = await services.app.get("/sessions", headers=headers)
+    assert after.json()["sessions"] == [created.json()]
+    history = await services.app.get(f"/sessions/{session_id}/messages", headers=headers)
+    assert history.json()["messages"] == []
+
+
+async def test_the_service_recovers_once_the_lock_is_gone(impatient_services: Services) -> None:
+    services = impatient_services
+    user, session_id = random_user_id(), random_session_id()
+    with write_locked(services.settings.storage.sqlite_path):
+        refused = await services.inference.post(
+            "/invocations", json={"session_id": session_id, "message": "hi"}, headers=services.auth(user)
+        )
+
+    accepted = await services.inference.post(
+        "/invocations", json={"session_id": session_id, "message": "hi"}, headers=services.auth(user)
+    )
+
+    assert refused.status_code == 503
+    assert parse_sse(accepted.text)[-1][0] == "done"
+    session = await services.app.get(f"/sessions/{session_id}/metadata", headers=services.auth(user))
+    assert session.json()["messageCount"] == 2
+
+
+async def test_an_unreadable_database_stops_the_service_at_start(tmp_path: Path) -> None:
+    (tmp_path / "colloquy.sqlite3").write_bytes(b"this is not a database, just bytes " * 200)
+    app = create_app(service_settings(local_storage_settings(tmp_path)))
+
+    with pytest.raises(StorageError):
+        async with app.router.lifespan_context(app):
+            pass
