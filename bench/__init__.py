@@ -1,0 +1,1 @@
+"""Benchmarks: each prints its figures beside the budgets of ARCHITECTURE.md. Run as `python -m bench.<name>`."""
