@@ -1,7 +1,7 @@
 """Conversations: session metadata and message history, owned by one user each."""
 
 from apis.shared.sessions import messages, metadata
-from apis.shared.sessions.exceptions import SessionIdTaken, SessionNotFound
+from apis.shared.sessions.exceptions import MessageIdTaken, SessionIdTaken, SessionNotFound
 from apis.shared.sessions.models import (
     SESSION_ID_PATTERN,
     ApiModel,
@@ -26,6 +26,7 @@ __all__ = [
     "SessionId",
     "Latency",
     "Message",
+    "MessageIdTaken",
     "MessageMetadata",
     "MessageRole",
     "MessageStatus",

@@ -15,3 +15,9 @@ class SessionIdTaken(ConflictError):
     """The session id is in use (perhaps by another user); callers answer 404, never revealing the owner."""
 
     code = "session_id_taken"
+
+
+class MessageIdTaken(ConflictError):
+    """A message with this id is stored already; a retried write must not store it twice."""
+
+    code = "message_id_taken"

@@ -62,7 +62,8 @@ class SessionRepository(Protocol):
     async def append_message(self, user_id: str, session_id: str, message: Message) -> SessionMetadata:
         """Store a message and, in the same atomic write, count it and move `lastMessageAt` to its time.
 
-        Raises `SessionNotFound` if the caller has no such session; then nothing is written.
+        Raises `SessionNotFound` if the caller has no such session, and `MessageIdTaken` if a message with this
+        id is stored already; either way nothing is written.
         """
         ...
 

@@ -10,6 +10,7 @@ from apis.shared.errors import InvalidPageToken
 from apis.shared.sessions import (
     Latency,
     Message,
+    MessageIdTaken,
     MessageMetadata,
     MessageRole,
     MessageStatus,
@@ -318,3 +319,18 @@ async def test_a_taken_id_writes_neither_session_nor_first_message(session_repos
 
     assert await session_repository.get_session(owner, taken.session_id) == taken
     assert (await session_repository.list_messages(owner, taken.session_id, limit=5)).items == []
+
+
+async def test_a_message_is_stored_once_even_if_written_twice(session_repository: SessionRepository) -> None:
+    user = random_user_id()
+    created = await create(session_repository, user)
+    message = text_message("only once")
+    await session_repository.append_message(user, created.session_id, message)
+
+    with pytest.raises(MessageIdTaken):
+        await session_repository.append_message(user, created.session_id, message)
+
+    session = await session_repository.get_session(user, created.session_id)
+    assert session is not None
+    assert session.message_count == 1
+    assert len((await session_repository.list_messages(user, created.session_id, limit=5)).items) == 1

@@ -1,0 +1,119 @@
+"""The DynamoDB and S3 backend: one shared table for every domain, and a bucket for bytes."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, cast
+
+import anyio
+from botocore.exceptions import ClientError
+
+from apis.shared.config import StorageSettings
+from apis.shared.errors import StorageError
+from apis.shared.storage.base import Storage
+from apis.shared.storage.dynamo import schema
+from apis.shared.storage.dynamo.client import Table, dynamodb_client, s3_client
+from apis.shared.storage.dynamo.errors import error_code, map_exceptions, record
+from apis.shared.storage.dynamo.sessions import DynamoSessionRepository
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_s3.client import S3Client
+    from mypy_boto3_s3.literals import BucketLocationConstraintType
+
+BACKEND = "dynamodb"
+# Creating a table takes seconds on AWS; moto and LocalStack answer ACTIVE at once.
+_WAIT_DELAY_SECONDS = 1
+_WAIT_ATTEMPTS = 120
+_MISSING_BUCKET_CODES = frozenset({"404", "NoSuchBucket", "NotFound"})
+
+
+async def open_storage(settings: StorageSettings) -> Storage:
+    """Repositories over the configured table, which must exist (`colloquy storage init`): checked here."""
+    # Building a client reads botocore's service models from disk: keep that off the event loop too.
+    client = await anyio.to_thread.run_sync(partial(dynamodb_client, settings))
+    sessions = DynamoSessionRepository(Table(client, settings.dynamodb_table_name))
+    try:
+        # A missing table stops the start with "run `colloquy storage init`", not a 503 on every request.
+        await sessions.ping()
+    except StorageError:
+        await anyio.to_thread.run_sync(client.close)
+        raise
+
+    async def close() -> None:
+        await anyio.to_thread.run_sync(client.close)
+
+    return Storage(backend=BACKEND, sessions=sessions, ping=sessions.ping, close=close)
+
+
+async def initialize(settings: StorageSettings) -> list[str]:
+    """Create the table and the bucket if they are missing, and wait until the table is ACTIVE."""
+    dynamodb = await anyio.to_thread.run_sync(partial(dynamodb_client, settings))
+    s3 = await anyio.to_thread.run_sync(partial(s3_client, settings))
+    try:
+        table_line = await Table(dynamodb, settings.dynamodb_table_name).run(
+            partial(_ensure_table, dynamodb, settings.dynamodb_table_name)
+        )
+        with map_exceptions(f"bucket {settings.s3_bucket_name}"):
+            bucket_line = await anyio.to_thread.run_sync(
+                partial(_ensure_bucket, s3, settings.s3_bucket_name, settings.aws_region)
+            )
+    finally:
+        await anyio.to_thread.run_sync(dynamodb.close)
+        await anyio.to_thread.run_sync(s3.close)
+    return [table_line, bucket_line]
+
+
+def _ensure_table(client: DynamoDBClient, name: str) -> str:
+    """Create the table unless it exists (another instance may be creating it right now); wait for ACTIVE."""
+    try:
+        client.describe_table(TableName=name)
+        created = False
+    except ClientError as exc:
+        if error_code(exc) != "ResourceNotFoundException":
+            raise
+        try:
+            client.create_table(**schema.create_table_request(name))
+            created = True
+        except ClientError as race:
+            if error_code(race) != "ResourceInUseException":
+                raise
+            created = False
+    client.get_waiter("table_exists").wait(
+        TableName=name, WaiterConfig={"Delay": _WAIT_DELAY_SECONDS, "MaxAttempts": _WAIT_ATTEMPTS}
+    )
+    table = client.describe_table(TableName=name)["Table"]
+    present = {index["IndexName"] for index in table.get("LocalSecondaryIndexes", [])}
+    present |= {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+    missing = [index.name for index in schema.INDEXES if index.name not in present]
+    if missing:
+        # A local index can only be made with its table: this one was made by something else.
+        raise record(StorageError(f"table {name} exists without the index {', '.join(missing)}: recreate it"))
+    return f"table {name}: {'created' if created else 'exists'}"
+
+
+def _ensure_bucket(client: S3Client, name: str, region: str) -> str:
+    """Create the bucket unless it exists; HeadBucket first, as us-east-1 answers 200 to a repeated create."""
+    try:
+        client.head_bucket(Bucket=name)
+        return f"bucket {name}: exists"
+    except ClientError as exc:
+        if error_code(exc) not in _MISSING_BUCKET_CODES:
+            raise
+    try:
+        if region == "us-east-1":  # the one region that refuses a LocationConstraint
+            client.create_bucket(Bucket=name)
+        else:
+            location = cast("BucketLocationConstraintType", region)
+            client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": location})
+    except ClientError as exc:
+        if error_code(exc) != "BucketAlreadyOwnedByYou":
+            raise
+        return f"bucket {name}: exists"
+    client.get_waiter("bucket_exists").wait(
+        Bucket=name, WaiterConfig={"Delay": _WAIT_DELAY_SECONDS, "MaxAttempts": _WAIT_ATTEMPTS}
+    )
+    return f"bucket {name}: created"
+
+
+__all__ = ["initialize", "open_storage"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from apis.shared.pagination import Page, decode_token, encode_token
-from apis.shared.sessions.exceptions import SessionIdTaken, SessionNotFound
+from apis.shared.sessions.exceptions import MessageIdTaken, SessionIdTaken, SessionNotFound
 from apis.shared.sessions.models import Message, SessionChanges, SessionMetadata
 
 
@@ -89,6 +89,8 @@ class InMemorySessionRepository:
         stored = self._owned(user_id, session_id)
         if stored is None:
             raise SessionNotFound(f"session {session_id} not found")
+        if message.message_id in stored.messages:
+            raise MessageIdTaken(f"message {message.message_id} is stored already")
         stored.messages[message.message_id] = message
         stored.metadata = stored.metadata.model_copy(
             update={

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 
 from apis.shared.pagination import Page, decode_token, encode_token
-from apis.shared.sessions.exceptions import SessionIdTaken, SessionNotFound
+from apis.shared.sessions.exceptions import MessageIdTaken, SessionIdTaken, SessionNotFound
 from apis.shared.sessions.models import Message, SessionChanges, SessionMetadata
 from apis.shared.storage.sqlite.database import SqliteDatabase, write_transaction
 
@@ -53,11 +53,14 @@ def _write(connection: sqlite3.Connection, user_id: str, session: SessionMetadat
 def _append(
     connection: sqlite3.Connection, user_id: str, session: SessionMetadata, message: Message
 ) -> SessionMetadata:
-    """Insert `message` and count it on `session`; the caller holds the write transaction."""
-    connection.execute(
-        "INSERT INTO messages (session_id, message_id, body) VALUES (?, ?, ?)",
+    """Insert `message` and count it on `session`; the caller holds the write transaction, which a
+    MessageIdTaken raised here rolls back."""
+    inserted = connection.execute(
+        "INSERT INTO messages (session_id, message_id, body) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         (session.session_id, message.message_id, message.model_dump_json()),
     )
+    if inserted.rowcount != 1:
+        raise MessageIdTaken(f"message {message.message_id} is stored already")
     updated = session.model_copy(
         update={
             "message_count": session.message_count + 1,

@@ -1,0 +1,121 @@
+"""The single DynamoDB table: generic key attributes, its indexes as data, and the key builders of each domain.
+
+Every domain shares one table with generic keys (`pk`, `sk`, `lsi1sk`, ...), so a new domain adds key builders
+and, when it needs another access path, one `Index` entry below; `create_table_request` derives the rest.
+Local secondary indexes can only be created with the table, so they are all declared up front.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # the stubs are a development dependency; nothing here needs them at run time
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeDefinitionTypeDef,
+        CreateTableInputTypeDef,
+        GlobalSecondaryIndexTypeDef,
+        KeySchemaElementTypeDef,
+        LocalSecondaryIndexTypeDef,
+    )
+
+PARTITION_KEY = "pk"
+SORT_KEY = "sk"
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    """A secondary index: local ones share the table's partition key, global ones bring their own."""
+
+    name: str
+    partition_key: str
+    sort_key: str
+    kind: Literal["local", "global"]
+
+
+SESSIONS_BY_LAST_MESSAGE = Index(name="lsi1", partition_key=PARTITION_KEY, sort_key="lsi1sk", kind="local")
+INDEXES: tuple[Index, ...] = (SESSIONS_BY_LAST_MESSAGE,)
+
+
+def _key_schema(partition_key: str, sort_key: str) -> list[KeySchemaElementTypeDef]:
+    return [
+        {"AttributeName": partition_key, "KeyType": "HASH"},
+        {"AttributeName": sort_key, "KeyType": "RANGE"},
+    ]
+
+
+def _index_request(index: Index) -> GlobalSecondaryIndexTypeDef:
+    """An index projecting every attribute, so a query on it needs no second read of the table."""
+    return {
+        "IndexName": index.name,
+        "KeySchema": _key_schema(index.partition_key, index.sort_key),
+        "Projection": {"ProjectionType": "ALL"},
+    }
+
+
+def create_table_request(table_name: str) -> CreateTableInputTypeDef:
+    """The CreateTable call for `table_name`, with every declared index; all key attributes are strings."""
+    key_names = dict.fromkeys(
+        [
+            PARTITION_KEY,
+            SORT_KEY,
+            *(name for index in INDEXES for name in (index.partition_key, index.sort_key)),
+        ]
+    )
+    definitions: list[AttributeDefinitionTypeDef] = [
+        {"AttributeName": name, "AttributeType": "S"} for name in key_names
+    ]
+    local: list[LocalSecondaryIndexTypeDef] = [_index_request(index) for index in INDEXES if index.kind == "local"]
+    global_: list[GlobalSecondaryIndexTypeDef] = [_index_request(index) for index in INDEXES if index.kind == "global"]
+    request: CreateTableInputTypeDef = {
+        "TableName": table_name,
+        "AttributeDefinitions": definitions,
+        "KeySchema": _key_schema(PARTITION_KEY, SORT_KEY),
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    if local:
+        request["LocalSecondaryIndexes"] = local
+    if global_:
+        request["GlobalSecondaryIndexes"] = global_
+    return request
+
+
+def _escape(part: str) -> str:
+    """Ids from outside may contain `#`; escaping it keeps `USER#a#SESSION#b` from naming two things."""
+    return part.replace("%", "%25").replace("#", "%23")
+
+
+# Sessions. A user's partition holds their session records; each session's messages have a partition of
+# their own, still led by the owner; a claim item makes session ids unique across users.
+
+
+def user_pk(user_id: str) -> str:
+    return f"USER#{_escape(user_id)}"
+
+
+def session_sk(session_id: str) -> str:
+    return f"SESSION#{session_id}"
+
+
+def session_list_sk(last_message_at: str, session_id: str) -> str:
+    """lastMessageAt is fixed-width ISO, so this sorts by time and then by session id."""
+    return f"{last_message_at}#{session_id}"
+
+
+def session_claim_pk(session_id: str) -> str:
+    return f"SESSIONID#{session_id}"
+
+
+SESSION_CLAIM_SK = "OWNER"
+
+
+def messages_pk(user_id: str, session_id: str) -> str:
+    return f"{user_pk(user_id)}#SESSION#{session_id}"
+
+
+MESSAGE_SK_PREFIX = "MSG#"
+
+
+def message_sk(message_id: str) -> str:
+    """Message ids are UUIDv7 strings, so sort keys order messages as they were made."""
+    return f"{MESSAGE_SK_PREFIX}{message_id}"
