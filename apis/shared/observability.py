@@ -51,7 +51,11 @@ BACKGROUND_FAILURES = Counter(
     "colloquy_background_task_failures_total", "Tracked background tasks that failed.", ["task"]
 )
 
-_STANDARD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message"}
+# uvicorn adds `color_message`, the same text with terminal colour codes: not for a JSON line.
+_STANDARD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+    "message",
+    "color_message",
+}
 
 
 class RequestIdFilter(logging.Filter):
