@@ -7,6 +7,7 @@ from typing import Any
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from apis.shared.auth import load_or_create_key_pair
 from apis.shared.errors import StorageUnavailableError
@@ -202,6 +203,34 @@ async def test_expired_or_foreign_tokens_are_401(local_services: Services, claim
     )
 
     assert response.status_code == 401
+
+
+def unsigned_token() -> str:
+    """`alg: none`: a token anyone can write, which must never be accepted."""
+    now = int(time.time())
+    claims = {"iss": "colloquy-local", "aud": "colloquy", "sub": "mallory", "iat": now, "exp": now + 600}
+    return jwt.encode(claims, key=None, algorithm="none")
+
+
+def signed_by_a_stranger() -> str:
+    """Right claims, but signed by a key the services never made."""
+    stranger = ec.generate_private_key(ec.SECP256R1())
+    now = int(time.time())
+    claims = {"iss": "colloquy-local", "aud": "colloquy", "sub": "mallory", "iat": now, "exp": now + 600}
+    return jwt.encode(claims, stranger, algorithm="ES256")
+
+
+@pytest.mark.parametrize("forge", [unsigned_token, signed_by_a_stranger])
+async def test_forged_tokens_are_401_on_both_services(local_services: Services, forge: Any) -> None:
+    headers = {"Authorization": f"Bearer {forge()}"}
+
+    turn = await local_services.inference.post(
+        "/invocations", json={"session_id": "s1", "message": "hi"}, headers=headers
+    )
+    listing = await local_services.app.get("/sessions", headers=headers)
+
+    assert (turn.status_code, listing.status_code) == (401, 401)
+    assert listing.headers["www-authenticate"] == "Bearer"
 
 
 class FailingAnswers:
