@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from apis.shared.errors import ConfigurationError
@@ -99,6 +99,22 @@ class InferenceSettings(BaseSettings):
     local_provider_delta_delay_ms: int = Field(default=0, ge=0, le=10_000)
 
 
+class ProviderSettings(BaseSettings):
+    """Model providers. Each SDK's own variables work too: the AWS credential chain, OPENAI_API_KEY, ..."""
+
+    model_config = _config()
+
+    # Bedrock is configured when the AWS SDK finds credentials; the region may differ from storage's.
+    bedrock_region: str | None = None
+    openai_api_key: str | None = None
+    # Any OpenAI-compatible server (Ollama, vLLM, LiteLLM...) through its base URL.
+    openai_base_url: str | None = None
+    gemini_api_key: str | None = Field(default=None, validation_alias=AliasChoices("GEMINI_API_KEY", "GOOGLE_API_KEY"))
+    # Gemini's endpoint, for a proxy or a test server; the SDK's default otherwise.
+    gemini_base_url: str | None = None
+    provider_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+
+
 class Settings(BaseModel):
     """Everything a service reads at start."""
 
@@ -108,6 +124,7 @@ class Settings(BaseModel):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     inference: InferenceSettings = Field(default_factory=InferenceSettings)
+    providers: ProviderSettings = Field(default_factory=ProviderSettings)
 
     @model_validator(mode="after")
     def _check_combinations(self) -> Self:
@@ -139,6 +156,7 @@ def load_settings() -> Settings:
             auth=AuthSettings(),
             observability=ObservabilitySettings(),
             inference=InferenceSettings(),
+            providers=ProviderSettings(),
         )
     except ValidationError as exc:
         problems = "; ".join(

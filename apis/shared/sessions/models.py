@@ -5,18 +5,13 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from pydantic.alias_generators import to_camel
+from pydantic import Field, StringConstraints
+
+from apis.shared.schemas import ApiModel
 
 # Ids a client may choose (AgentCore sends its own session ids): letters, digits and . _ : - only.
 SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
 SessionId = Annotated[str, StringConstraints(pattern=SESSION_ID_PATTERN)]
-
-
-class ApiModel(BaseModel):
-    """camelCase out, camelCase or snake_case in."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 
 class SessionStatus(StrEnum):

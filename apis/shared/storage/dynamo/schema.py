@@ -34,7 +34,9 @@ class Index:
 
 
 SESSIONS_BY_LAST_MESSAGE = Index(name="lsi1", partition_key=PARTITION_KEY, sort_key="lsi1sk", kind="local")
-INDEXES: tuple[Index, ...] = (SESSIONS_BY_LAST_MESSAGE,)
+# Lists across owners (every user, for admins): an item joins it by carrying gsi1pk (a kind) and gsi1sk.
+BY_KIND = Index(name="gsi1", partition_key="gsi1pk", sort_key="gsi1sk", kind="global")
+INDEXES: tuple[Index, ...] = (SESSIONS_BY_LAST_MESSAGE, BY_KIND)
 
 
 def _key_schema(partition_key: str, sort_key: str) -> list[KeySchemaElementTypeDef]:

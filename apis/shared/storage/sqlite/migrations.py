@@ -2,35 +2,35 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from pathlib import Path
 
 from apis.shared.clock import now_iso
+from apis.shared.errors import ConfigurationError
 from apis.shared.storage.sqlite.database import write_transaction
 
-# Append only: a released migration is never edited, a change is a new entry.
-MIGRATIONS: tuple[tuple[int, str, str], ...] = (
-    (
-        1,
-        "sessions and messages",
-        """
-        CREATE TABLE sessions (
-            session_id      TEXT PRIMARY KEY,
-            user_id         TEXT NOT NULL,
-            last_message_at TEXT NOT NULL,
-            title_folded    TEXT NOT NULL,
-            starred         INTEGER NOT NULL,
-            body            TEXT NOT NULL
-        ) WITHOUT ROWID;
-        CREATE INDEX sessions_by_owner_recent ON sessions (user_id, last_message_at DESC, session_id DESC);
-        CREATE TABLE messages (
-            session_id TEXT NOT NULL REFERENCES sessions (session_id) ON DELETE CASCADE,
-            message_id TEXT NOT NULL,
-            body       TEXT NOT NULL,
-            PRIMARY KEY (session_id, message_id)
-        ) WITHOUT ROWID;
-        """,
-    ),
-)
+SCHEMA_DIRECTORY = Path(__file__).with_name("schema")
+_FILE_NAME = re.compile(r"^(?P<number>\d{4})_(?P<name>[a-z0-9_]+)\.sql$")
+
+
+def load_migrations(directory: Path = SCHEMA_DIRECTORY) -> list[tuple[int, str, str]]:
+    """(number, name, script) of each `NNNN_name.sql` file, in order. A released file is never edited."""
+    migrations = []
+    for path in directory.iterdir():
+        match = _FILE_NAME.match(path.name)
+        if match:
+            name = match.group("name").replace("_", " ")
+            migrations.append((int(match.group("number")), name, path.read_text()))
+    migrations.sort()
+    numbers = [number for number, _, _ in migrations]
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise ConfigurationError(f"SQLite migrations in {directory} must be numbered 1..n without gaps: {numbers}")
+    return migrations
+
+
+def _without_comments(script: str) -> str:
+    return "\n".join(line for line in script.splitlines() if not line.lstrip().startswith("--"))
 
 
 def current_version(connection: sqlite3.Connection) -> int:
@@ -49,10 +49,11 @@ def migrate(connection: sqlite3.Connection) -> list[str]:
             "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
         )
         version = current_version(connection)
-        for number, name, script in MIGRATIONS:
+        for number, name, script in load_migrations():
             if number <= version:
                 continue
-            for statement in (part.strip() for part in script.split(";")):
+            # executescript would commit on its own; statement by statement keeps them in this transaction.
+            for statement in (part.strip() for part in _without_comments(script).split(";")):
                 if statement:
                     connection.execute(statement)
             connection.execute(
