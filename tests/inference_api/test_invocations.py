@@ -209,7 +209,7 @@ def unsigned_token() -> str:
     """`alg: none`: a token anyone can write, which must never be accepted."""
     now = int(time.time())
     claims = {"iss": "colloquy-local", "aud": "colloquy", "sub": "mallory", "iat": now, "exp": now + 600}
-    return jwt.encode(claims, key=None, algorithm="none")
+    return jwt.encode(claims, key="", algorithm="none")
 
 
 def signed_by_a_stranger() -> str:

@@ -1,10 +1,10 @@
 """Conversations: session metadata and message history, owned by one user each."""
 
+from apis.shared.schemas import ApiModel
 from apis.shared.sessions import messages, metadata
 from apis.shared.sessions.exceptions import MessageIdTaken, SessionIdTaken, SessionNotFound
 from apis.shared.sessions.models import (
     SESSION_ID_PATTERN,
-    ApiModel,
     Latency,
     Message,
     MessageMetadata,
