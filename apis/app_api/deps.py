@@ -1,8 +1,31 @@
-"""Annotated dependencies for the app API's routes."""
+"""Annotated dependencies for the app API's routes (the shared ones, re-exported in one place)."""
 
 from __future__ import annotations
 
-from apis.shared.auth import CurrentUser
-from apis.shared.dependencies import AppSettings, SessionsRepo, StorageDep
+from apis.shared.dependencies import (
+    AdminPermissions,
+    AppSettings,
+    CallerPermissions,
+    CurrentProfile,
+    CurrentUser,
+    ModelsRepo,
+    PermissionCacheDep,
+    RolesRepo,
+    SessionsRepo,
+    StorageDep,
+    UsersRepo,
+)
 
-__all__ = ["AppSettings", "CurrentUser", "SessionsRepo", "StorageDep"]
+__all__ = [
+    "AdminPermissions",
+    "AppSettings",
+    "CallerPermissions",
+    "CurrentProfile",
+    "CurrentUser",
+    "ModelsRepo",
+    "PermissionCacheDep",
+    "RolesRepo",
+    "SessionsRepo",
+    "StorageDep",
+    "UsersRepo",
+]

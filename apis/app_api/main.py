@@ -5,7 +5,12 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from apis.app_api.health.router import router as health_router
+from apis.app_api.models.router import router as models_router
+from apis.app_api.providers.router import router as providers_router
+from apis.app_api.rbac.router import router as roles_router
 from apis.app_api.sessions.router import router as sessions_router
+from apis.app_api.users.admin_router import router as admin_users_router
+from apis.app_api.users.router import router as users_router
 from apis.shared.bootstrap import resources_lifespan, service_version
 from apis.shared.config import Settings, load_settings
 from apis.shared.http import install_common
@@ -19,9 +24,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Colloquy app API",
         version=service_version(),
         description="Conversations, attachments, models, assistants, users, costs and memory.",
-        lifespan=resources_lifespan(settings),
+        lifespan=resources_lifespan(settings, seed_roles=True),
     )
     install_common(app, service="app-api", retry_after_seconds=settings.storage.storage_retry_after_seconds)
     app.include_router(health_router)
     app.include_router(sessions_router)
+    app.include_router(users_router)
+    app.include_router(admin_users_router)
+    app.include_router(roles_router)
+    app.include_router(models_router)
+    app.include_router(providers_router)
     return app

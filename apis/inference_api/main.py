@@ -20,7 +20,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Colloquy inference API",
         version=service_version(),
         description="The Bedrock AgentCore Runtime contract: GET /ping and POST /invocations.",
-        lifespan=resources_lifespan(settings),
+        lifespan=resources_lifespan(settings, seed_roles=False),
     )
     app.state.active_turns = ActiveTurns()
     install_common(app, service="inference-api", retry_after_seconds=settings.storage.storage_retry_after_seconds)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -11,8 +12,14 @@ from fastapi import FastAPI
 
 from apis.shared.auth import TokenValidator, build_token_validator
 from apis.shared.config import Settings
+from apis.shared.errors import StorageError
+from apis.shared.models import ensure_first_model
 from apis.shared.observability import configure_logging
+from apis.shared.rbac import PermissionCache, seed_system_roles
 from apis.shared.storage import Storage, open_storage
+from apis.shared.users import LoginSync
+
+logger = logging.getLogger(__name__)
 
 
 def service_version() -> str:
@@ -27,29 +34,56 @@ class ServiceResources:
     settings: Settings
     storage: Storage
     token_validator: TokenValidator
+    login_sync: LoginSync
+    permission_cache: PermissionCache
+
+
+async def _seed(settings: Settings, storage: Storage, *, seed_roles: bool) -> None:
+    """What a service must find in storage before it serves; a failure stops the start with a clear line."""
+    try:
+        lines = await ensure_first_model(models=storage.models)
+        if seed_roles:
+            lines += "; " + "; ".join(
+                await seed_system_roles(roles=storage.roles, admin_jwt_roles=settings.auth.admin_roles)
+            )
+    except StorageError as exc:
+        logger.critical("cannot prepare storage at start: %s", exc.detail)
+        raise
+    logger.info("storage ready: %s", lines)
 
 
 @asynccontextmanager
-async def service_resources(settings: Settings) -> AsyncIterator[ServiceResources]:
-    """Open storage and auth once for the life of a service; a failure here stops the start."""
+async def service_resources(settings: Settings, *, seed_roles: bool) -> AsyncIterator[ServiceResources]:
+    """Open storage and auth once for the life of a service, and seed what it needs; a failure stops the start."""
     configure_logging(level=settings.observability.log_level, fmt=settings.observability.log_format)
     storage = await open_storage(settings.storage)
     try:
         validator = build_token_validator(settings)
-        yield ServiceResources(settings=settings, storage=storage, token_validator=validator)
+        await _seed(settings, storage, seed_roles=seed_roles)
+        yield ServiceResources(
+            settings=settings,
+            storage=storage,
+            token_validator=validator,
+            login_sync=LoginSync(users=storage.users, interval_seconds=settings.auth.user_sync_interval_seconds),
+            permission_cache=PermissionCache(roles=storage.roles, ttl_seconds=settings.auth.permission_cache_seconds),
+        )
     finally:
         await storage.close()
 
 
-def resources_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+def resources_lifespan(
+    settings: Settings, *, seed_roles: bool
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """A FastAPI lifespan that opens the service's resources and puts them on `app.state`."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with service_resources(settings) as resources:
+        async with service_resources(settings, seed_roles=seed_roles) as resources:
             app.state.settings = resources.settings
             app.state.storage = resources.storage
             app.state.token_validator = resources.token_validator
+            app.state.login_sync = resources.login_sync
+            app.state.permission_cache = resources.permission_cache
             yield
 
     return lifespan

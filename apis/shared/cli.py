@@ -66,14 +66,14 @@ def _banner(settings: Settings, host: str, ports: dict[str, int]) -> str:
     mode = settings.auth.mode_for(settings.storage.storage_backend)
     token_hint = (
         "  TOKEN=$(.venv/bin/colloquy token --user alice --email alice@example.com)"
+        "   # --roles admin for the admin routes"
         if mode is AuthMode.LOCAL
         else "  TOKEN=<a token from your identity provider>"
     )
     return "\n".join(
         [
             "",
-            f"Colloquy is running (storage: {settings.storage.storage_backend.value}, auth: {mode.value},"
-            f" default model: {settings.inference.default_model_id}).",
+            f"Colloquy is running (storage: {settings.storage.storage_backend.value}, auth: {mode.value}).",
             f"  app API        {app_url}   (OpenAPI pages: {app_url}/docs)",
             f"  inference API  {inference_url}",
             "Mint a token and chat:",

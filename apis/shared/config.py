@@ -70,11 +70,21 @@ class AuthSettings(BaseSettings):
     local_token_issuer: str = "colloquy-local"
     local_token_audience: str = "colloquy"
     local_token_ttl_seconds: int = Field(default=8 * 3600, ge=60)
+    # Token roles that make a user a system_admin; the seeder keeps the system_admin role mapped from them.
+    admin_jwt_roles: str = "admin"
+    # How long a process reuses the app roles it read before reading them again (a change made through the
+    # same process applies at once); and how often at most a user's profile is re-synced from their token.
+    permission_cache_seconds: float = Field(default=30.0, ge=0, le=3600)
+    user_sync_interval_seconds: float = Field(default=300.0, ge=0, le=86_400)
 
     def mode_for(self, backend: StorageBackend) -> AuthMode:
         if self.auth_mode is not None:
             return self.auth_mode
         return AuthMode.LOCAL if backend is StorageBackend.LOCAL else AuthMode.OIDC
+
+    @property
+    def admin_roles(self) -> list[str]:
+        return [name.strip() for name in self.admin_jwt_roles.split(",") if name.strip()]
 
     @property
     def algorithms(self) -> list[str]:
@@ -89,11 +99,10 @@ class ObservabilitySettings(BaseSettings):
 
 
 class InferenceSettings(BaseSettings):
-    """The chat turn. The catalogue of managed models arrives with its own issue; until then `local`."""
+    """The chat turn (which model a turn uses is the managed catalogue's business, not a setting)."""
 
     model_config = _config()
 
-    default_model_id: str = "local-echo"
     local_provider_delta_words: int = Field(default=3, ge=1, le=100)
     # Pause between the offline model's deltas, to see a client behave as with a real, slower model.
     local_provider_delta_delay_ms: int = Field(default=0, ge=0, le=10_000)

@@ -6,9 +6,14 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from apis.shared.auth import AuthenticatedUser, TokenUser
 from apis.shared.config import Settings
+from apis.shared.errors import ForbiddenError
+from apis.shared.models import ModelRepository
+from apis.shared.rbac import EffectivePermissions, PermissionCache, RoleRepository
 from apis.shared.sessions import SessionRepository
 from apis.shared.storage import Storage
+from apis.shared.users import LoginSync, UserLogin, UserProfile, UserRepository
 
 
 def get_settings(request: Request) -> Settings:
@@ -25,6 +30,64 @@ def get_sessions(request: Request) -> SessionRepository:
     return get_storage(request).sessions
 
 
+def get_models(request: Request) -> ModelRepository:
+    return get_storage(request).models
+
+
+def get_users(request: Request) -> UserRepository:
+    return get_storage(request).users
+
+
+def get_roles(request: Request) -> RoleRepository:
+    return get_storage(request).roles
+
+
+def get_permission_cache(request: Request) -> PermissionCache:
+    cache: PermissionCache = request.app.state.permission_cache
+    return cache
+
+
+async def get_active_user(request: Request, user: TokenUser) -> AuthenticatedUser:
+    """A valid token of an account that is not suspended; the profile is synced from the token when due.
+
+    The suspension check reads the profile on every request: the two services are separate processes, and a
+    suspension must stop the user's next request on either of them.
+    """
+    sync: LoginSync = request.app.state.login_sync
+    login = UserLogin(user_id=user.user_id, email=user.email, name=user.name, roles=user.roles)
+    request.state.profile = await sync.ensure_active(login)
+    return user
+
+
+def get_profile(request: Request, user: Annotated[AuthenticatedUser, Depends(get_active_user)]) -> UserProfile:
+    profile: UserProfile = request.state.profile
+    return profile
+
+
+async def get_permissions(
+    user: Annotated[AuthenticatedUser, Depends(get_active_user)],
+    cache: Annotated[PermissionCache, Depends(get_permission_cache)],
+) -> EffectivePermissions:
+    """What the caller's token roles grant, through the app roles (cached per process for a short time)."""
+    return await cache.permissions_for(user.roles)
+
+
+async def require_admin(
+    permissions: Annotated[EffectivePermissions, Depends(get_permissions)],
+) -> EffectivePermissions:
+    if not permissions.is_admin:
+        raise ForbiddenError("this needs the system_admin role", code="admin_required")
+    return permissions
+
+
+CurrentUser = Annotated[AuthenticatedUser, Depends(get_active_user)]
+CurrentProfile = Annotated[UserProfile, Depends(get_profile)]
+CallerPermissions = Annotated[EffectivePermissions, Depends(get_permissions)]
+AdminPermissions = Annotated[EffectivePermissions, Depends(require_admin)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
 SessionsRepo = Annotated[SessionRepository, Depends(get_sessions)]
+ModelsRepo = Annotated[ModelRepository, Depends(get_models)]
+UsersRepo = Annotated[UserRepository, Depends(get_users)]
+RolesRepo = Annotated[RoleRepository, Depends(get_roles)]
+PermissionCacheDep = Annotated[PermissionCache, Depends(get_permission_cache)]

@@ -7,7 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Header
 from fastapi.responses import StreamingResponse
 
-from apis.inference_api.deps import ActiveTurnsDep, AppSettings, CurrentUser, SessionsRepo
+from apis.inference_api.deps import (
+    ActiveTurnsDep,
+    AppSettings,
+    CallerPermissions,
+    CurrentUser,
+    ModelsRepo,
+    SessionsRepo,
+)
 from apis.inference_api.invocations.schemas import InvocationRequest
 from apis.inference_api.invocations.turn import prepare_turn, stream_turn
 
@@ -25,6 +32,8 @@ async def invocations(
     body: InvocationRequest,
     user: CurrentUser,
     sessions: SessionsRepo,
+    models: ModelsRepo,
+    permissions: CallerPermissions,
     settings: AppSettings,
     active: ActiveTurnsDep,
     session_header: Annotated[str | None, Header(alias=SESSION_HEADER, max_length=128)] = None,
@@ -35,7 +44,8 @@ async def invocations(
         header_session_id=session_header,
         user=user,
         sessions=sessions,
-        settings=settings.inference,
+        models=models,
+        permissions=permissions,
     )
     return StreamingResponse(
         stream_turn(turn, sessions=sessions, settings=settings.inference, active=active),

@@ -21,9 +21,11 @@ from apis.shared.auth import AuthenticatedUser
 from apis.shared.clock import new_id
 from apis.shared.config import InferenceSettings
 from apis.shared.costs import cost_of_usage
-from apis.shared.errors import ForbiddenError, NotFoundError, RuleViolation, StorageError
+from apis.shared.errors import ForbiddenError, NotFoundError, ProviderUnavailableError, RuleViolation, StorageError
+from apis.shared.models import ManagedModel, ModelRepository, managed_models
 from apis.shared.observability import PROVIDER_SECONDS, STREAMS, TIME_TO_FIRST_BYTE_SECONDS, TOKENS
-from apis.shared.providers import ChatModelSpec, LocalChatModel, resolve_builtin_model
+from apis.shared.providers import LocalChatModel
+from apis.shared.rbac import EffectivePermissions
 from apis.shared.sessions import (
     Latency,
     MessageMetadata,
@@ -45,7 +47,7 @@ class PreparedTurn:
 
     user_id: str
     session: SessionMetadata
-    model: ChatModelSpec
+    model: ManagedModel
     request: InvocationRequest
     started: float
 
@@ -62,10 +64,16 @@ def resolve_session_id(body_session_id: str | None, header_session_id: str | Non
     return session_id
 
 
+def check_tools(request: InvocationRequest, permissions: EffectivePermissions) -> None:
+    """Each requested tool must be granted to the caller (403); none is built in yet, so a granted one is 400."""
+    for tool_id in request.enabled_tools or []:
+        if not permissions.allows_tool(tool_id):
+            raise ForbiddenError(f"tool {tool_id!r} is not allowed for your roles", code="tool_not_allowed")
+        raise RuleViolation(f"unknown tool {tool_id!r}", code="unknown_tool")
+
+
 def check_unavailable_features(request: InvocationRequest) -> None:
     """Refuse what this server cannot do yet, rather than dropping it silently."""
-    if request.enabled_tools:
-        raise ForbiddenError(f"tool {request.enabled_tools[0]!r} is not allowed", code="tool_not_allowed")
     if request.files or request.file_upload_ids:
         raise RuleViolation("this server does not accept attachments yet", code="attachments_unsupported")
     if request.assistant_id:
@@ -78,12 +86,21 @@ async def prepare_turn(
     header_session_id: str | None,
     user: AuthenticatedUser,
     sessions: SessionRepository,
-    settings: InferenceSettings,
+    models: ModelRepository,
+    permissions: EffectivePermissions,
 ) -> PreparedTurn:
     """Validate the request, resolve session and model, and store the user message (API.md §1 order)."""
     started = time.perf_counter()
     session_id = resolve_session_id(request.session_id, header_session_id)
-    model = resolve_builtin_model(request.model_id or settings.default_model_id, request.provider)
+    model = await managed_models.resolve_for_turn(
+        models=models, permissions=permissions, model_id=request.model_id, provider=request.provider
+    )
+    if model.provider != "local":
+        raise ProviderUnavailableError(
+            f"the {model.provider} provider cannot run chat turns on this server yet; use a local model",
+            code="provider_not_wired",
+        )
+    check_tools(request, permissions)
     check_unavailable_features(request)
     user_message = messages_service.new_message(MessageRole.USER, [{"text": request.message}])
     session, created = await sessions_service.get_or_create(
@@ -132,7 +149,7 @@ async def stream_turn(
             time_to_first_byte_ms=round(first_byte_ms, 3) if first_byte_ms is not None else None,
             latency_ms=round((time.perf_counter() - turn.started) * 1000, 3),
         )
-        cost = cost_of_usage(translator.usage, turn.model.pricing)
+        cost = cost_of_usage(translator.usage, turn.model.pricing())
         yield _metadata_frame(translator, cost=cost, latency=latency)
         TOKENS.labels(model.provider, "input").inc(translator.usage.input_tokens)
         TOKENS.labels(model.provider, "output").inc(translator.usage.output_tokens)
@@ -167,7 +184,7 @@ async def _store_answer(
             model_id=turn.model.model_id,
             model_name=turn.model.model_name,
             provider=turn.model.provider,
-            pricing_snapshot=dict(turn.model.pricing),
+            pricing_snapshot=turn.model.pricing(),
         ),
         cost=cost,
     )

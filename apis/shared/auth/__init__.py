@@ -1,6 +1,6 @@
 """Authentication: local signing keys and tokens, token validators, and the FastAPI dependency."""
 
-from apis.shared.auth.dependencies import CurrentUser, get_current_user
+from apis.shared.auth.dependencies import TokenUser, authenticate
 from apis.shared.auth.local_keys import LocalKeyPair, load_or_create_key_pair
 from apis.shared.auth.models import AuthenticatedUser, ClaimNames, user_from_claims
 from apis.shared.auth.tokens import mint_local_token
@@ -15,14 +15,14 @@ from apis.shared.auth.validators import (
 __all__ = [
     "AuthenticatedUser",
     "ClaimNames",
-    "CurrentUser",
+    "TokenUser",
     "IdentityProviderUnavailable",
     "LocalKeyPair",
     "LocalTokenValidator",
     "OidcTokenValidator",
     "TokenValidator",
     "build_token_validator",
-    "get_current_user",
+    "authenticate",
     "load_or_create_key_pair",
     "mint_local_token",
     "user_from_claims",

@@ -11,7 +11,7 @@ from apis.shared.auth.validators import TokenValidator
 from apis.shared.errors import AuthenticationError, ConfigurationError
 
 
-async def get_current_user(request: Request) -> AuthenticatedUser:
+async def authenticate(request: Request) -> AuthenticatedUser:
     """Validate the bearer token and keep the user on `request.state` for logging and metrics."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip()
@@ -25,4 +25,4 @@ async def get_current_user(request: Request) -> AuthenticatedUser:
     return user
 
 
-CurrentUser = Annotated[AuthenticatedUser, Depends(get_current_user)]
+TokenUser = Annotated[AuthenticatedUser, Depends(authenticate)]

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from apis.shared.models.repository import ModelRepository
+from apis.shared.rbac.repository import RoleRepository
 from apis.shared.sessions.repository import SessionRepository
+from apis.shared.users.repository import UserRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,5 +17,8 @@ class Storage:
 
     backend: str
     sessions: SessionRepository
+    models: ModelRepository
+    users: UserRepository
+    roles: RoleRepository
     ping: Callable[[], Awaitable[None]]
     close: Callable[[], Awaitable[None]]

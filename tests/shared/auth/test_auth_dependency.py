@@ -11,9 +11,9 @@ from fastapi import FastAPI, Request
 
 from apis.shared.auth import (
     AuthenticatedUser,
-    CurrentUser,
     IdentityProviderUnavailable,
     LocalTokenValidator,
+    TokenUser,
     load_or_create_key_pair,
     mint_local_token,
 )
@@ -33,7 +33,7 @@ def _app(settings: AuthSettings, data_dir: Path) -> FastAPI:
     install_error_handlers(app, retry_after_seconds=1)
 
     @app.get("/me")
-    async def me(user: CurrentUser, request: Request) -> dict[str, object]:
+    async def me(user: TokenUser, request: Request) -> dict[str, object]:
         return {"userId": user.user_id, "roles": list(user.roles), "stateUserId": request.state.user.user_id}
 
     return app

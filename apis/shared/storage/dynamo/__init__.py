@@ -14,7 +14,10 @@ from apis.shared.storage.base import Storage
 from apis.shared.storage.dynamo import schema
 from apis.shared.storage.dynamo.client import Table, dynamodb_client, s3_client
 from apis.shared.storage.dynamo.errors import error_code, map_exceptions, record
+from apis.shared.storage.dynamo.models import DynamoModelRepository
+from apis.shared.storage.dynamo.roles import DynamoRoleRepository
 from apis.shared.storage.dynamo.sessions import DynamoSessionRepository
+from apis.shared.storage.dynamo.users import DynamoUserRepository
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -32,7 +35,8 @@ async def open_storage(settings: StorageSettings) -> Storage:
     """Repositories over the configured table, which must exist (`colloquy storage init`): checked here."""
     # Building a client reads botocore's service models from disk: keep that off the event loop too.
     client = await anyio.to_thread.run_sync(partial(dynamodb_client, settings))
-    sessions = DynamoSessionRepository(Table(client, settings.dynamodb_table_name))
+    table = Table(client, settings.dynamodb_table_name)
+    sessions = DynamoSessionRepository(table)
     try:
         # A missing table stops the start with "run `colloquy storage init`", not a 503 on every request.
         await sessions.ping()
@@ -43,7 +47,15 @@ async def open_storage(settings: StorageSettings) -> Storage:
     async def close() -> None:
         await anyio.to_thread.run_sync(client.close)
 
-    return Storage(backend=BACKEND, sessions=sessions, ping=sessions.ping, close=close)
+    return Storage(
+        backend=BACKEND,
+        sessions=sessions,
+        models=DynamoModelRepository(table),
+        users=DynamoUserRepository(table),
+        roles=DynamoRoleRepository(table),
+        ping=sessions.ping,
+        close=close,
+    )
 
 
 async def initialize(settings: StorageSettings) -> list[str]:

@@ -6,7 +6,10 @@ from apis.shared.config import StorageSettings
 from apis.shared.storage.base import Storage
 from apis.shared.storage.sqlite.database import SqliteDatabase
 from apis.shared.storage.sqlite.migrations import migrate
+from apis.shared.storage.sqlite.models import SqliteModelRepository
+from apis.shared.storage.sqlite.roles import SqliteRoleRepository
 from apis.shared.storage.sqlite.sessions import SqliteSessionRepository
+from apis.shared.storage.sqlite.users import SqliteUserRepository
 
 
 def _database(settings: StorageSettings) -> SqliteDatabase:
@@ -35,4 +38,12 @@ async def open_storage(settings: StorageSettings) -> Storage:
     async def close() -> None:
         database.close()
 
-    return Storage(backend="local", sessions=sessions, ping=sessions.ping, close=close)
+    return Storage(
+        backend="local",
+        sessions=sessions,
+        models=SqliteModelRepository(database),
+        users=SqliteUserRepository(database),
+        roles=SqliteRoleRepository(database),
+        ping=sessions.ping,
+        close=close,
+    )

@@ -1,0 +1,97 @@
+"""Gemini's live catalogue (the Gemini Developer API, by API key), through the google-genai SDK.
+
+The listing holds embedding and other non-chat models too: only those that support `generateContent` can
+answer a turn, so only those are kept. It reports token limits but not modalities, which stay empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+# The SDK's own HTTP client (a required dependency of google-genai): its transport errors reach us unwrapped.
+import httpx2
+import pydantic
+from google import genai
+from google.genai import errors as genai_errors
+from google.genai import types
+
+from apis.shared.config import ProviderSettings
+from apis.shared.errors import ProviderUnavailableError
+from apis.shared.providers.listing.models import (
+    ProviderModel,
+    ProviderModelList,
+    model_list,
+    reported,
+    status_failure,
+    unexpected,
+    unreachable,
+)
+
+CHAT_METHOD = "generateContent"
+_LABEL = "Gemini"
+_CREDENTIALS = "GEMINI_API_KEY (or GOOGLE_API_KEY)"
+_MODEL_PREFIX = "models/"
+_PAGE_SIZE = 100
+# One retry of a timeout, a refused connection, a 408, a 429 or a 5xx: an admin is waiting on the page.
+_RETRY = types.HttpRetryOptions(attempts=2, initial_delay=0.5)
+
+
+def _key_refused(exc: genai_errors.APIError) -> bool:
+    """Whether Google refused the API key, which it answers with 400 and the reason API_KEY_INVALID."""
+    error = exc.details.get("error", {}) if isinstance(exc.details, dict) else {}
+    details = error.get("details", []) if isinstance(error, dict) else []
+    return any(isinstance(detail, dict) and detail.get("reason") == "API_KEY_INVALID" for detail in details)
+
+
+@contextmanager
+def _provider_errors() -> Iterator[None]:
+    """Raise the ProviderError matching any failure of the SDK inside the block."""
+    try:
+        yield
+    except genai_errors.APIError as exc:
+        failure = status_failure(_LABEL, exc.code, credentials=_CREDENTIALS, key_refused=_key_refused(exc))
+        raise reported(failure, exc) from exc
+    except httpx2.TransportError as exc:
+        raise reported(unreachable(_LABEL), exc) from exc
+    except (httpx2.HTTPError, genai_errors.UnknownApiResponseError, pydantic.ValidationError) as exc:
+        raise reported(unexpected(_LABEL), exc) from exc
+
+
+def _provider_model(model: types.Model) -> ProviderModel:
+    name = model.name or ""
+    model_id = name.removeprefix(_MODEL_PREFIX)
+    details: dict[str, object] = {"supportedGenerationMethods": list(model.supported_actions or [])}
+    if model.thinking is not None:
+        details["thinking"] = model.thinking
+    return ProviderModel(
+        model_id=model_id,
+        model_name=model.display_name or model_id,
+        provider="gemini",
+        provider_name="Google",
+        max_input_tokens=model.input_token_limit,
+        max_output_tokens=model.output_token_limit,
+        details=details,
+    )
+
+
+async def list_gemini_models(settings: ProviderSettings) -> ProviderModelList:
+    """Every chat model Gemini offers; 503 when no API key is set, 502 when Gemini fails."""
+    if not settings.gemini_api_key:
+        raise ProviderUnavailableError(f"Gemini is not configured: set {_CREDENTIALS}")
+    http_options = types.HttpOptions(
+        base_url=settings.gemini_base_url,
+        timeout=round(settings.provider_timeout_seconds * 1000),  # the SDK counts in milliseconds
+        retry_options=_RETRY,
+    )
+    models: list[ProviderModel] = []
+    with (
+        _provider_errors(),
+        genai.Client(api_key=settings.gemini_api_key, vertexai=False, http_options=http_options) as client,
+    ):
+        async with client.aio as aio:
+            # The pager fetches the next page as the loop reaches the end of the current one.
+            async for model in await aio.models.list(config=types.ListModelsConfig(page_size=_PAGE_SIZE)):
+                if CHAT_METHOD in (model.supported_actions or []):
+                    models.append(_provider_model(model))
+    return model_list("gemini", models)

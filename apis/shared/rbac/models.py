@@ -1,0 +1,108 @@
+"""App roles as the domain and the API see them (camelCase on the wire), and the permissions they resolve to."""
+
+from __future__ import annotations
+
+import copy
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+from apis.shared.schemas import ApiModel
+
+ROLE_ID_PATTERN = r"^[a-z][a-z0-9_]{1,63}$"
+RoleId = Annotated[str, StringConstraints(pattern=ROLE_ID_PATTERN)]
+
+SYSTEM_ADMIN = "system_admin"
+DEFAULT_ROLE = "default"
+SYSTEM_ROLES = frozenset({SYSTEM_ADMIN, DEFAULT_ROLE})
+# A grant of "*" allows every tool or every model, including those added later.
+WILDCARD = "*"
+MAX_LIST_LENGTH = 100
+
+
+def _unique(values: list[str]) -> list[str]:
+    """Duplicates say nothing more and would make two equal roles compare unequal: keep the first of each."""
+    return list(dict.fromkeys(values))
+
+
+# A token role, tool id or model id: as the identity provider or the catalogue spells it.
+Name = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+NameList = Annotated[list[Name], Field(max_length=MAX_LIST_LENGTH), AfterValidator(_unique)]
+RoleIdList = Annotated[list[RoleId], Field(max_length=MAX_LIST_LENGTH), AfterValidator(_unique)]
+DisplayName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Description = Annotated[str, StringConstraints(max_length=2000)]
+Priority = Annotated[int, Field(ge=-1_000_000, le=1_000_000)]
+
+
+class AppRole(ApiModel):
+    """One stored role: which token roles it follows, which roles it inherits from, what it grants."""
+
+    role_id: RoleId
+    display_name: DisplayName
+    description: Description = ""
+    jwt_role_mappings: NameList = Field(default_factory=list)
+    inherits_from: RoleIdList = Field(default_factory=list)
+    granted_tools: NameList = Field(default_factory=list)
+    granted_models: NameList = Field(default_factory=list)
+    priority: Priority = 0
+    is_system_role: bool = False
+    enabled: bool = True
+    created_at: str
+    updated_at: str
+
+
+class AppRoleCreate(ApiModel):
+    """The body of a new role; system roles are only made by the seeder."""
+
+    role_id: RoleId
+    display_name: DisplayName
+    description: Description = ""
+    jwt_role_mappings: NameList = Field(default_factory=list)
+    inherits_from: RoleIdList = Field(default_factory=list)
+    granted_tools: NameList = Field(default_factory=list)
+    granted_models: NameList = Field(default_factory=list)
+    priority: Priority = 0
+    enabled: bool = True
+
+
+class AppRoleUpdate(ApiModel):
+    """A partial update: only the fields that were sent change; the id and the system flag never do."""
+
+    display_name: DisplayName | None = None
+    description: Description | None = None
+    jwt_role_mappings: NameList | None = None
+    inherits_from: RoleIdList | None = None
+    granted_tools: NameList | None = None
+    granted_models: NameList | None = None
+    priority: Priority | None = None
+    enabled: bool | None = None
+
+    def sent_fields(self) -> dict[str, Any]:
+        """Field name -> new value of each field that was sent with a value (an explicit null changes nothing)."""
+        return {name: getattr(self, name) for name in self.model_fields_set if getattr(self, name) is not None}
+
+    def apply_to(self, role: AppRole, *, updated_at: str) -> AppRole:
+        """`role` with the sent fields replaced and `updated_at` set."""
+        # Copies, so that the stored role and this request never share a list.
+        return role.model_copy(update={**copy.deepcopy(self.sent_fields()), "updated_at": updated_at}, deep=True)
+
+
+class EffectivePermissions(ApiModel):
+    """What a set of token roles may do, resolved from the app roles that apply (see permissions.py)."""
+
+    app_roles: list[str] = Field(default_factory=list)
+    tools: list[str] = Field(default_factory=list)
+    models: list[str] = Field(default_factory=list)
+    is_admin: bool = False
+
+    def allows_tool(self, tool_id: str) -> bool:
+        return WILDCARD in self.tools or tool_id in self.tools
+
+    def allows_model(self, model_id: str) -> bool:
+        return WILDCARD in self.models or model_id in self.models
+
+
+class AppRoleRead(AppRole):
+    """A role as an admin reads it, with what it grants on its own, its inheritance included."""
+
+    effective_permissions: EffectivePermissions

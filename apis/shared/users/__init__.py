@@ -1,0 +1,20 @@
+"""Users: profiles of the people who sign in, synced from their tokens, and the admins' suspension switch."""
+
+from apis.shared.users import service, sync
+from apis.shared.users.exceptions import UserNotFound, UserSuspended
+from apis.shared.users.models import UserLogin, UserProfile, UserStatus, email_domain_of
+from apis.shared.users.repository import UserRepository
+from apis.shared.users.sync import LoginSync
+
+__all__ = [
+    "LoginSync",
+    "UserLogin",
+    "UserNotFound",
+    "UserProfile",
+    "UserRepository",
+    "UserStatus",
+    "UserSuspended",
+    "email_domain_of",
+    "service",
+    "sync",
+]

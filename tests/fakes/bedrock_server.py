@@ -1,0 +1,134 @@
+"""A fake of Bedrock's control plane for the real boto3 `bedrock` client (moto 5 does not implement this API).
+
+Point boto3 at it with `AWS_ENDPOINT_URL_BEDROCK=<url>`. It serves ListFoundationModels (`GET
+/foundation-models`) with its four filters applied as Bedrock applies them, refuses an unknown enumerated
+filter value with a ValidationException, and with `access_key_id` set refuses other keys as AWS does.
+Signatures are not checked: the fake does not know the secret key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from tests.fakes.server import FakeProviderState, RunningFake, fake_app, serve
+
+OUTPUT_MODALITIES = frozenset({"TEXT", "IMAGE", "EMBEDDING"})
+INFERENCE_TYPES = frozenset({"ON_DEMAND", "PROVISIONED"})
+CUSTOMIZATION_TYPES = frozenset({"FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION"})
+
+_ERROR_CODES = {
+    400: "ValidationException",
+    401: "UnrecognizedClientException",
+    403: "AccessDeniedException",
+    404: "ResourceNotFoundException",
+    429: "ThrottlingException",
+    500: "InternalServerException",
+    503: "ServiceUnavailableException",
+}
+_CREDENTIAL = re.compile(r"Credential=([^/]+)/")
+
+
+def bedrock_model(
+    model_id: str,
+    *,
+    provider_name: str = "Anthropic",
+    model_name: str | None = None,
+    input_modalities: Sequence[str] = ("TEXT", "IMAGE"),
+    output_modalities: Sequence[str] = ("TEXT",),
+    inference_types: Sequence[str] = ("ON_DEMAND",),
+    customizations: Sequence[str] = (),
+    streaming: bool = True,
+    lifecycle_status: str = "ACTIVE",
+) -> dict[str, Any]:
+    """A model summary as ListFoundationModels describes it."""
+    return {
+        "modelArn": f"arn:aws:bedrock:us-east-1::foundation-model/{model_id}",
+        "modelId": model_id,
+        "modelName": model_name or model_id,
+        "providerName": provider_name,
+        "inputModalities": list(input_modalities),
+        "outputModalities": list(output_modalities),
+        "responseStreamingSupported": streaming,
+        "customizationsSupported": list(customizations),
+        "inferenceTypesSupported": list(inference_types),
+        "modelLifecycle": {"status": lifecycle_status},
+    }
+
+
+@dataclass
+class FakeBedrockState(FakeProviderState):
+    models: list[dict[str, Any]] = field(default_factory=list)
+    # When set, a request signed with another access key id is refused with UnrecognizedClientException.
+    access_key_id: str | None = None
+
+
+def bedrock_error(status: int, message: str) -> Response:
+    """An error as AWS's REST-JSON protocol sends it: the code in `x-amzn-ErrorType`, `{"message"}` as body."""
+    code = _ERROR_CODES.get(status, "InternalServerException")
+    return JSONResponse({"message": message}, status_code=status, headers={"x-amzn-ErrorType": code})
+
+
+def _enum_filter(request: Request, name: str, allowed: frozenset[str]) -> tuple[str | None, Response | None]:
+    value = request.query_params.get(name)
+    if value is not None and value not in allowed:
+        return None, bedrock_error(400, f"1 validation error detected: Value '{value}' at '{name}' failed")
+    return value, None
+
+
+def _matches(model: dict[str, Any], provider: str | None, filters: dict[str, str | None]) -> bool:
+    if provider is not None and model["providerName"].lower() != provider.lower():
+        return False
+    lists = {
+        "byOutputModality": "outputModalities",
+        "byInferenceType": "inferenceTypesSupported",
+        "byCustomizationType": "customizationsSupported",
+    }
+    return all(value is None or value in model[lists[name]] for name, value in filters.items())
+
+
+def create_bedrock_app(state: FakeBedrockState) -> Starlette:
+    """The fake's app, driven by `state`."""
+
+    def refused(request: Request) -> Response | None:
+        found = _CREDENTIAL.search(request.headers.get("authorization", ""))
+        if found is None:
+            return bedrock_error(403, "Missing Authentication Token")
+        if state.access_key_id is not None and found.group(1) != state.access_key_id:
+            return bedrock_error(401, "The security token included in the request is invalid.")
+        return None
+
+    async def list_foundation_models(request: Request) -> Response:
+        if (refusal := refused(request)) is not None:
+            return refusal
+        filters: dict[str, str | None] = {}
+        for name, allowed in (
+            ("byOutputModality", OUTPUT_MODALITIES),
+            ("byInferenceType", INFERENCE_TYPES),
+            ("byCustomizationType", CUSTOMIZATION_TYPES),
+        ):
+            filters[name], invalid = _enum_filter(request, name, allowed)
+            if invalid is not None:
+                return invalid
+        provider = request.query_params.get("byProvider")
+        summaries = [model for model in state.models if _matches(model, provider, filters)]
+        return JSONResponse({"modelSummaries": summaries})
+
+    routes = [Route("/foundation-models", list_foundation_models, methods=["GET"])]
+    return fake_app(routes, state, bedrock_error)
+
+
+@contextmanager
+def running_bedrock(state: FakeBedrockState | None = None) -> Iterator[RunningFake[FakeBedrockState]]:
+    """The fake served on loopback; its `url` is boto3's endpoint URL for `bedrock`."""
+    state = state if state is not None else FakeBedrockState()
+    with serve(create_bedrock_app(state)) as url:
+        yield RunningFake(url=url, state=state)
