@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,7 +12,10 @@ from apis.shared.config import StorageSettings
 from apis.shared.storage import Storage, initialize_storage, open_storage
 from tests.helpers import BACKENDS, settings_for_backend
 
-pytest_plugins = ["tests.fixtures.moto", "tests.fixtures.services"]
+# boto3 asks the instance-metadata address for credentials when it finds none: never from a test machine.
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+
+pytest_plugins = ["tests.fixtures.moto", "tests.fixtures.services", "tests.fixtures.providers"]
 
 
 @pytest.fixture(params=BACKENDS)

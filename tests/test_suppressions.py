@@ -1,4 +1,5 @@
-"""Every broad `except` that goes on is marked, justified on its line, and listed in docs/suppressions.md."""
+"""Every `except` that goes on instead of raising is marked on its line, says why, and is listed in
+docs/suppressions.md: broad ones with `# noqa: BLE001 -- suppressed: <why>`, narrow ones with `# suppressed: <why>`."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MARK = re.compile(r"#\s*noqa:\s*(?:BLE001|S110)\b(?P<rest>.*)$")
+MARK = re.compile(r"#\s*(?:noqa:\s*(?:BLE001|S110)\b(?P<rest>.*)|(?P<narrow>suppressed:.*))$")
 LISTED = re.compile(r"^\|\s*`(?P<place>[^`]+)`\s*\|")
 
 
@@ -21,7 +22,7 @@ def suppressions_in_code() -> dict[str, str]:
                 function = definition.group(1)
             marked = MARK.search(line)
             if marked:
-                found[f"{path.relative_to(ROOT)}:{function}"] = marked.group("rest")
+                found[f"{path.relative_to(ROOT)}:{function}"] = marked.group("rest") or f"-- {marked.group('narrow')}"
     return found
 
 

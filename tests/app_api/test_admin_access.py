@@ -93,7 +93,7 @@ async def test_only_admins_pass_the_admin_routes(
 
 @pytest.mark.parametrize(("method", "path", "body"), ADMIN_ROUTES)
 async def test_an_admin_passes_every_admin_route(
-    local_services: Services, method: str, path: str, body: dict[str, Any] | None
+    local_services: Services, no_provider_environment: None, method: str, path: str, body: dict[str, Any] | None
 ) -> None:
     values = await prepare(local_services)
 

@@ -61,7 +61,7 @@ async def test_search_finds_by_name_or_email_and_pages(local_services: Services)
         ({"q": "ab", "next_token": "x"}, 400),
     ],
 )
-async def test_search_rejects_bad_queries(local_services: Services, params: dict[str, object], status: int) -> None:
+async def test_search_rejects_bad_queries(local_services: Services, params: dict[str, str | int], status: int) -> None:
     response = await local_services.app.get(
         "/users/search", params=params, headers=local_services.auth(random_user_id())
     )

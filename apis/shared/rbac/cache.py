@@ -37,8 +37,8 @@ class PermissionCache:
         self._lock = asyncio.Lock()
         # Bumped by invalidate(): a load that began before a write must not be kept as current afterwards.
         self._generation = 0
-        # Counts loads begun, so that callers queued behind a failed load share its failure.
-        self._loads = 0
+        # Counts finished loads, so that callers queued behind a failed load share its failure.
+        self._loads_finished = 0
         self._failure: Exception | None = None
 
     async def permissions_for(self, token_roles: Sequence[str]) -> EffectivePermissions:
@@ -50,13 +50,13 @@ class PermissionCache:
         fresh = self._fresh()
         if fresh is not None:
             return fresh
-        loads_seen = self._loads
+        loads_seen = self._loads_finished
         async with self._lock:
             # Another caller may have loaded while this one waited for the lock.
             fresh = self._fresh()
             if fresh is not None:
                 return fresh
-            if self._loads != loads_seen and self._failure is not None:
+            if self._loads_finished != loads_seen and self._failure is not None:
                 # The load this caller waited on failed: fail alike rather than queue one more doomed load.
                 raise self._failure
             return await self._load()
@@ -74,7 +74,6 @@ class PermissionCache:
 
     async def _load(self) -> list[AppRole]:
         """Read every role; the caller holds the lock. No stale or empty fallback: a failure propagates."""
-        self._loads += 1
         self._failure = None
         generation = self._generation
         try:
@@ -82,6 +81,8 @@ class PermissionCache:
         except Exception as exc:
             self._failure = exc
             raise
+        finally:
+            self._loads_finished += 1
         if generation == self._generation:
             self._snapshot = _Snapshot(roles=roles, expires_at=self._clock() + self._ttl_seconds)
         return roles

@@ -96,9 +96,11 @@ class EffectivePermissions(ApiModel):
     is_admin: bool = False
 
     def allows_tool(self, tool_id: str) -> bool:
+        """Whether the tool may be used: listed, or "*" granted (which covers tools added later)."""
         return WILDCARD in self.tools or tool_id in self.tools
 
     def allows_model(self, model_id: str) -> bool:
+        """Whether the model may be used: listed, or "*" granted (which covers models added later)."""
         return WILDCARD in self.models or model_id in self.models
 
 

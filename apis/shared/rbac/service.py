@@ -47,6 +47,7 @@ async def create(*, roles: RoleRepository, cache: PermissionCache, role_in: AppR
 
 
 async def get_or_raise(*, roles: RoleRepository, role_id: str) -> AppRole:
+    """The role, or RoleNotFound (404) for the admin API."""
     role = await roles.get(role_id)
     if role is None:
         raise RoleNotFound(f"role {role_id} not found")
@@ -54,6 +55,7 @@ async def get_or_raise(*, roles: RoleRepository, role_id: str) -> AppRole:
 
 
 async def list_roles(*, roles: RoleRepository) -> list[AppRole]:
+    """Every role, straight from storage (not the cache): an admin sees their own change at once."""
     return await roles.list_roles()
 
 

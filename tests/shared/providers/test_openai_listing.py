@@ -60,14 +60,20 @@ async def test_the_listing_is_camel_case_on_the_wire(monkeypatch: pytest.MonkeyP
 async def test_a_compatible_server_needs_only_its_base_url(
     monkeypatch: pytest.MonkeyPatch, openai_fake: OpenAIFake
 ) -> None:
-    openai_fake.state.models = [openai_model("llama3.2:latest", owned_by="library")]
+    openai_fake.state.models = [
+        openai_model("llama3.2:latest", owned_by="library"),
+        # Some compatible servers send no more than this.
+        {"id": "qwen3:8b", "object": "model"},
+    ]
     configure(monkeypatch, openai_fake, api_key=None)
 
     listing = await list_openai_models(provider_settings())
 
     assert [(model.model_id, model.provider_name) for model in listing.models] == [
-        ("llama3.2:latest", "OpenAI-compatible")
+        ("llama3.2:latest", "OpenAI-compatible"),
+        ("qwen3:8b", "OpenAI-compatible"),
     ]
+    assert listing.models[1].details == {}
     # The SDK insists on a key; a placeholder stands in for the one a local server does not need.
     assert openai_fake.state.requests[0].header("authorization") == "Bearer not-needed"
 

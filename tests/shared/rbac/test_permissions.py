@@ -193,13 +193,16 @@ def test_without_a_default_role_another_token_role_never_removes_a_permission(
         assert after.is_admin or not before.is_admin
 
 
-@given(roles=role_sets(), tokens=token_sets, extra=st.sampled_from(TOKEN_ROLES))
+@given(roles=role_sets(), tokens=token_sets, extra=st.sampled_from(TOKEN_ROLES), data=st.data())
 def test_once_a_mapped_role_applies_another_token_role_never_removes_a_permission(
-    roles: list[AppRole], tokens: list[str], extra: str
+    roles: list[AppRole], tokens: list[str], extra: str, data: st.DataObject
 ) -> None:
     # The one exception to monotonicity is by design: the default role's grants are a fallback, and they
     # stop when a token role first selects a role of its own. Past that point, more roles only add.
-    assume(any(role.enabled and set(role.jwt_role_mappings) & set(tokens) for role in roles))
+    assume(roles)
+    anchor = data.draw(st.sampled_from(roles))
+    anchored = anchor.model_copy(update={"enabled": True, "jwt_role_mappings": [*anchor.jwt_role_mappings, "anchor"]})
+    roles, tokens = replaced(roles, anchored), [*tokens, "anchor"]
     before, after = resolve(tokens, roles), resolve([*tokens, extra], roles)
 
     assert set(before.app_roles) <= set(after.app_roles)

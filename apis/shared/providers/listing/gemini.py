@@ -34,7 +34,8 @@ _CREDENTIALS = "GEMINI_API_KEY (or GOOGLE_API_KEY)"
 _MODEL_PREFIX = "models/"
 _PAGE_SIZE = 100
 # One retry of a timeout, a refused connection, a 408, a 429 or a 5xx: an admin is waiting on the page.
-_RETRY = types.HttpRetryOptions(attempts=2, initial_delay=0.5)
+_ATTEMPTS = 2
+_RETRY_DELAY_SECONDS = 0.5
 
 
 def _key_refused(exc: genai_errors.APIError) -> bool:
@@ -82,7 +83,7 @@ async def list_gemini_models(settings: ProviderSettings) -> ProviderModelList:
     http_options = types.HttpOptions(
         base_url=settings.gemini_base_url,
         timeout=round(settings.provider_timeout_seconds * 1000),  # the SDK counts in milliseconds
-        retry_options=_RETRY,
+        retry_options=types.HttpRetryOptions(attempts=_ATTEMPTS, initial_delay=_RETRY_DELAY_SECONDS),
     )
     models: list[ProviderModel] = []
     with (

@@ -6,6 +6,7 @@ only one provider says goes to `details`, with camelCase keys like the rest of t
 A listing fails with
     ProviderUnavailableError (503)  the provider is not configured: the message names the setting to set
     ProviderError (502)             the provider answered an error, or could not be reached or timed out
+    RuleViolation (400)             Bedrock refused the caller's filters
 and its message names the provider and the status code, never the SDK's text, which goes to the log.
 """
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import openai
 from openai.types import Model
@@ -50,12 +51,14 @@ def _provider_errors(settings: ProviderSettings) -> Iterator[None]:
 
 
 def _provider_model(model: Model, provider_name: str) -> ProviderModel:
+    # The SDK does not validate answers, and some compatible servers leave out `created` or `owned_by`.
+    details: dict[str, Any] = {}
+    if model.owned_by:
+        details["ownedBy"] = model.owned_by
+    if isinstance(model.created, int):
+        details["created"] = to_iso(datetime.fromtimestamp(model.created, UTC))
     return ProviderModel(
-        model_id=model.id,
-        model_name=model.id,
-        provider="openai",
-        provider_name=provider_name,
-        details={"ownedBy": model.owned_by, "created": to_iso(datetime.fromtimestamp(model.created, UTC))},
+        model_id=model.id, model_name=model.id, provider="openai", provider_name=provider_name, details=details
     )
 
 
