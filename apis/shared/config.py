@@ -67,6 +67,7 @@ class AuthSettings(BaseSettings):
     oidc_email_claim: str = "email"
     oidc_name_claim: str = "name"
     oidc_roles_claim: str = "roles"
+    oidc_picture_claim: str = "picture"
     local_token_issuer: str = "colloquy-local"
     local_token_audience: str = "colloquy"
     local_token_ttl_seconds: int = Field(default=8 * 3600, ge=60)

@@ -54,7 +54,7 @@ async def get_active_user(request: Request, user: TokenUser) -> AuthenticatedUse
     suspension must stop the user's next request on either of them.
     """
     sync: LoginSync = request.app.state.login_sync
-    login = UserLogin(user_id=user.user_id, email=user.email, name=user.name, roles=user.roles)
+    login = UserLogin(user_id=user.user_id, email=user.email, name=user.name, roles=user.roles, picture=user.picture)
     request.state.profile = await sync.ensure_active(login)
     return user
 

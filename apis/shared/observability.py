@@ -15,6 +15,7 @@ from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
 
+_HANDLER_NAME = "colloquy"
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 HTTP_REQUESTS = Counter(
@@ -94,8 +95,10 @@ def configure_logging(*, level: str, fmt: str) -> None:
     else:
         formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
     handler.setFormatter(formatter)
+    handler.set_name(_HANDLER_NAME)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    # Replace only our own handler (a second start in one process must not log twice); leave others alone.
+    root.handlers[:] = [existing for existing in root.handlers if existing.get_name() != _HANDLER_NAME] + [handler]
     root.setLevel(level)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []

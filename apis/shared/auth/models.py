@@ -19,6 +19,7 @@ class AuthenticatedUser:
     email: str | None = None
     name: str | None = None
     roles: tuple[str, ...] = ()
+    picture: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,7 @@ class ClaimNames:
     email: str = "email"
     name: str = "name"
     roles: str = "roles"
+    picture: str = "picture"
 
     @classmethod
     def from_settings(cls, settings: AuthSettings) -> ClaimNames:
@@ -37,6 +39,7 @@ class ClaimNames:
             email=settings.oidc_email_claim,
             name=settings.oidc_name_claim,
             roles=settings.oidc_roles_claim,
+            picture=settings.oidc_picture_claim,
         )
 
 
@@ -52,6 +55,7 @@ def user_from_claims(claims: Mapping[str, Any], names: ClaimNames) -> Authentica
         email=_text(_claim(claims, names.email)),
         name=_text(_claim(claims, names.name)),
         roles=_roles(_claim(claims, names.roles)),
+        picture=_text(_claim(claims, names.picture)),
     )
 
 

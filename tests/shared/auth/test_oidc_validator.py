@@ -286,6 +286,7 @@ async def test_claims_are_mapped_by_the_configured_names_with_nested_roles(
         oidc_email_claim="preferred_username",
         oidc_name_claim="given_name",
         oidc_roles_claim="realm_access.roles",
+        oidc_picture_claim="avatar",
     )
     token = _token(
         rsa_key,
@@ -295,11 +296,18 @@ async def test_claims_are_mapped_by_the_configured_names_with_nested_roles(
         preferred_username="ada@example.com",
         given_name="Ada",
         realm_access={"roles": ["admin", "admin", "staff", 7]},
+        avatar="https://pictures.example/ada.png",
     )
 
     user = await validator.validate(token)
 
-    assert user == AuthenticatedUser(user_id="object-7", email="ada@example.com", name="Ada", roles=("admin", "staff"))
+    assert user == AuthenticatedUser(
+        user_id="object-7",
+        email="ada@example.com",
+        name="Ada",
+        roles=("admin", "staff"),
+        picture="https://pictures.example/ada.png",
+    )
 
 
 @pytest.mark.parametrize(
