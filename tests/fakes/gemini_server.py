@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from tests.fakes.server import FakeProviderState, RunningFake, fake_app, serve
 
-# The SDK asks for v1 by default and v1beta on request (GOOGLE_GENAI_API_VERSION); Google serves both.
+# google-genai 2 asks for v1beta by default (3 for v1; GOOGLE_GENAI_API_VERSION chooses); Google serves both.
 API_VERSIONS = ("v1", "v1beta")
 CHAT_METHODS = ("generateContent", "countTokens")
 EMBEDDING_METHODS = ("embedContent", "countTextTokens")

@@ -45,7 +45,7 @@ async def test_keeps_the_chat_models_of_every_page(monkeypatch: pytest.MonkeyPat
     assert "thinking" not in flash.details
     # Three pages of two, each asked with the token the page before it gave.
     requests = gemini_fake.state.requests
-    assert [request.path for request in requests] == ["/v1/models"] * 3
+    assert [request.path for request in requests] == ["/v1beta/models"] * 3
     assert "pageToken" not in requests[0].query
     assert requests[1].query["pageToken"] != requests[2].query["pageToken"]
 

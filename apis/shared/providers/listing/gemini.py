@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-# The SDK's own HTTP client (a required dependency of google-genai): its transport errors reach us unwrapped.
-import httpx2
+# The SDK's HTTP client (a dependency of google-genai 2): its transport errors reach us unwrapped.
+import httpx
 import pydantic
 from google import genai
 from google.genai import errors as genai_errors
@@ -53,9 +53,9 @@ def _provider_errors() -> Iterator[None]:
     except genai_errors.APIError as exc:
         failure = status_failure(_LABEL, exc.code, credentials=_CREDENTIALS, key_refused=_key_refused(exc))
         raise reported(failure, exc) from exc
-    except httpx2.TransportError as exc:
+    except httpx.TransportError as exc:
         raise reported(unreachable(_LABEL), exc) from exc
-    except (httpx2.HTTPError, genai_errors.UnknownApiResponseError, pydantic.ValidationError) as exc:
+    except (httpx.HTTPError, genai_errors.UnknownApiResponseError, pydantic.ValidationError) as exc:
         raise reported(unexpected(_LABEL), exc) from exc
 
 
