@@ -11,6 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI
 
 from apis.shared.auth import TokenValidator, build_token_validator
+from apis.shared.background import BackgroundTasks
 from apis.shared.config import Settings
 from apis.shared.errors import StorageError
 from apis.shared.models import ensure_first_model
@@ -20,6 +21,7 @@ from apis.shared.storage import Storage, open_storage
 from apis.shared.users import LoginSync
 
 logger = logging.getLogger(__name__)
+SHUTDOWN_GRACE_SECONDS = 10.0
 
 
 def service_version() -> str:
@@ -36,6 +38,7 @@ class ServiceResources:
     token_validator: TokenValidator
     login_sync: LoginSync
     permission_cache: PermissionCache
+    background_tasks: BackgroundTasks
 
 
 async def _seed(settings: Settings, storage: Storage, *, seed_roles: bool) -> None:
@@ -60,13 +63,21 @@ async def service_resources(settings: Settings, *, seed_roles: bool) -> AsyncIte
     try:
         validator = build_token_validator(settings)
         await _seed(settings, storage, seed_roles=seed_roles)
-        yield ServiceResources(
-            settings=settings,
-            storage=storage,
-            token_validator=validator,
-            login_sync=LoginSync(users=storage.users, interval_seconds=settings.auth.user_sync_interval_seconds),
-            permission_cache=PermissionCache(roles=storage.roles, ttl_seconds=settings.auth.permission_cache_seconds),
-        )
+        tasks = BackgroundTasks()
+        try:
+            yield ServiceResources(
+                settings=settings,
+                storage=storage,
+                token_validator=validator,
+                login_sync=LoginSync(users=storage.users, interval_seconds=settings.auth.user_sync_interval_seconds),
+                permission_cache=PermissionCache(
+                    roles=storage.roles, ttl_seconds=settings.auth.permission_cache_seconds
+                ),
+                background_tasks=tasks,
+            )
+        finally:
+            # Turns still storing their answers, titles still being written: let them finish first.
+            await tasks.drain(timeout_seconds=SHUTDOWN_GRACE_SECONDS)
     finally:
         await storage.close()
 
@@ -84,6 +95,7 @@ def resources_lifespan(
             app.state.token_validator = resources.token_validator
             app.state.login_sync = resources.login_sync
             app.state.permission_cache = resources.permission_cache
+            app.state.background_tasks = resources.background_tasks
             yield
 
     return lifespan

@@ -107,6 +107,13 @@ class InferenceSettings(BaseSettings):
     local_provider_delta_words: int = Field(default=3, ge=1, le=100)
     # Pause between the offline model's deltas, to see a client behave as with a real, slower model.
     local_provider_delta_delay_ms: int = Field(default=0, ge=0, le=10_000)
+    # How many of the newest stored messages a turn sends to the model as its history.
+    history_max_messages: int = Field(default=100, ge=0, le=10_000)
+    # A comment line goes to the client after this long without a frame (API.md: at least every 15 s).
+    keepalive_seconds: float = Field(default=15.0, gt=0, le=15.0)
+    # How long a turn waits for the provider's first event before answering 200 and streaming: a failure
+    # within this time is a plain 502 (or 503), a later one a `stream_error` frame.
+    provider_first_event_wait_seconds: float = Field(default=10.0, ge=0, le=120)
 
 
 class ProviderSettings(BaseSettings):

@@ -149,7 +149,9 @@ async def test_a_role_grant_by_model_id_opens_a_restricted_model(local_services:
     assert "vip-model" not in [m["modelId"] for m in other["models"]]
 
 
-async def test_a_cloud_model_is_503_until_its_provider_is_wired(local_services: Services) -> None:
+async def test_a_turn_on_an_unconfigured_provider_is_503_naming_its_setting(
+    local_services: Services, no_provider_environment: None
+) -> None:
     admin = local_services.auth_as("root", roles=["admin"])
     await local_services.app.post(
         "/admin/managed-models", json=model_body("gpt-cloud", provider="openai"), headers=admin
@@ -161,4 +163,6 @@ async def test_a_cloud_model_is_503_until_its_provider_is_wired(local_services: 
         headers=local_services.auth(random_user_id()),
     )
 
-    assert (turn.status_code, turn.json()["code"]) == (503, "provider_not_wired")
+    assert (turn.status_code, turn.json()["code"]) == (503, "provider_not_configured")
+    assert "OPENAI_API_KEY" in turn.json()["detail"]
+    assert turn.headers["retry-after"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
 
 from apis.inference_api.deps import (
@@ -15,8 +15,11 @@ from apis.inference_api.deps import (
     ModelsRepo,
     SessionsRepo,
 )
+from apis.inference_api.invocations.preparation import prepare_turn
+from apis.inference_api.invocations.runner import TurnRun
 from apis.inference_api.invocations.schemas import InvocationRequest
-from apis.inference_api.invocations.turn import prepare_turn, stream_turn
+from apis.inference_api.invocations.turn_store import TurnStore
+from apis.shared.background import BackgroundTasks
 
 router = APIRouter(tags=["runtime"])
 
@@ -29,6 +32,7 @@ SESSION_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
     responses={200: {"content": {"text/event-stream": {}}, "description": "the turn as server-sent events"}},
 )
 async def invocations(
+    request: Request,
     body: InvocationRequest,
     user: CurrentUser,
     sessions: SessionsRepo,
@@ -38,7 +42,7 @@ async def invocations(
     active: ActiveTurnsDep,
     session_header: Annotated[str | None, Header(alias=SESSION_HEADER, max_length=128)] = None,
 ) -> StreamingResponse:
-    """Check and store the user's message, then stream the model's answer and store it too."""
+    """Check and store the user's message, run the model, and stream its answer while storing it."""
     turn = await prepare_turn(
         request=body,
         header_session_id=session_header,
@@ -46,13 +50,20 @@ async def invocations(
         sessions=sessions,
         models=models,
         permissions=permissions,
+        settings=settings,
     )
+    run = TurnRun(
+        turn,
+        store=TurnStore(turn=turn, sessions=sessions),
+        active=active,
+        keepalive_seconds=settings.inference.keepalive_seconds,
+    )
+    tasks: BackgroundTasks = request.app.state.background_tasks
+    run.start(tasks)
+    # A provider that fails before its first event is a plain 502 (or 503), not a stream.
+    await run.wait_for_first_event(settings.inference.provider_first_event_wait_seconds)
     return StreamingResponse(
-        stream_turn(turn, sessions=sessions, settings=settings.inference, active=active),
+        run.relay(),
         media_type="text/event-stream",
-        headers={
-            "Cache-Control": "no-cache",
-            "X-Accel-Buffering": "no",
-            "X-Session-ID": turn.session.session_id,
-        },
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "X-Session-ID": turn.session.session_id},
     )

@@ -1,12 +1,13 @@
-"""Turns a model's ConverseStream-shaped events into API.md's SSE vocabulary, and remembers what was said.
+"""Turns one model call's ConverseStream events (as Strands passes them on) into API.md's SSE vocabulary.
 
-Providers differ in which block events they send (Bedrock sends no start for a text block); the translator
-opens a block at its first delta when no start came, so clients always see start, deltas, stop.
+Providers differ in which block events they send and whether they number blocks (Bedrock sends no start
+for a text block; Strands' OpenAI and Gemini models send no index at all), so the translator numbers the
+blocks of a call itself and opens a block at its first delta when no start came: a client always sees
+start, deltas, stop, with indices counting from 0 in each message.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,21 +18,20 @@ SseEvent = tuple[str, dict[str, Any]]
 
 @dataclass
 class _Block:
-    kind: str  # "text" or "tool_use"
+    kind: str  # "text", "tool_use" or "reasoning"
     text: str = ""
     tool_use: dict[str, Any] = field(default_factory=dict)
-    tool_input: str = ""
 
 
 @dataclass
-class StreamTranslator:
-    """Translation state of one model call."""
+class CallTranslator:
+    """Translation state of one model call (one assistant message)."""
 
     message_id: str
-    blocks: dict[int, _Block] = field(default_factory=dict)
+    blocks: list[_Block] = field(default_factory=list)
+    open_block: int | None = None
     stop_reason: str | None = None
-    usage: TokenUsage = field(default_factory=TokenUsage)
-    provider_metrics: dict[str, Any] = field(default_factory=dict)
+    usage: TokenUsage | None = None
     saw_output: bool = False
 
     def translate(self, event: dict[str, Any]) -> list[SseEvent]:
@@ -39,62 +39,68 @@ class StreamTranslator:
         if "messageStart" in event:
             return [("message_start", {"role": "assistant", "messageId": self.message_id})]
         if "contentBlockStart" in event:
-            start = event["contentBlockStart"]
-            return self._open(start.get("contentBlockIndex", 0), start.get("start", {}).get("toolUse"))
+            tool_use = event["contentBlockStart"].get("start", {}).get("toolUse")
+            return self._close() + self._open("tool_use" if tool_use else "text", tool_use)
         if "contentBlockDelta" in event:
-            return self._delta(event["contentBlockDelta"])
+            return self._delta(event["contentBlockDelta"].get("delta", {}))
         if "contentBlockStop" in event:
-            return self._close(event["contentBlockStop"].get("contentBlockIndex", 0))
+            return self._close()
         if "messageStop" in event:
             self.stop_reason = event["messageStop"].get("stopReason", "end_turn")
-            return [("message_stop", {"stopReason": self.stop_reason})]
+            return [*self._close(), ("message_stop", {"stopReason": self.stop_reason})]
         if "metadata" in event:
-            usage = event["metadata"].get("usage", {})
-            self.usage = TokenUsage.model_validate(usage)
-            self.provider_metrics = dict(event["metadata"].get("metrics", {}))
+            self.usage = TokenUsage.model_validate(event["metadata"].get("usage", {}))
         return []
 
-    def _open(self, index: int, tool_use: dict[str, Any] | None) -> list[SseEvent]:
-        if index in self.blocks:
+    def _open(self, kind: str, tool_use: dict[str, Any] | None = None) -> list[SseEvent]:
+        self.blocks.append(_Block(kind=kind, tool_use=dict(tool_use or {})))
+        self.open_block = len(self.blocks) - 1
+        if kind == "reasoning":
             return []
-        kind = "tool_use" if tool_use else "text"
-        self.blocks[index] = _Block(kind=kind, tool_use=dict(tool_use or {}))
-        data: dict[str, Any] = {"contentBlockIndex": index, "type": kind}
+        data: dict[str, Any] = {"contentBlockIndex": self.open_block, "type": kind}
         if tool_use:
             data["toolUse"] = {"toolUseId": tool_use.get("toolUseId"), "name": tool_use.get("name")}
         return [("content_block_start", data)]
 
-    def _delta(self, delta_event: dict[str, Any]) -> list[SseEvent]:
-        index = delta_event.get("contentBlockIndex", 0)
-        delta = delta_event.get("delta", {})
-        events = self._open(index, None) if index not in self.blocks else []
-        block = self.blocks[index]
-        if "text" in delta:
-            self.saw_output = True
-            block.text += delta["text"]
-            events.append(("content_block_delta", {"contentBlockIndex": index, "type": "text", "text": delta["text"]}))
-        elif "toolUse" in delta:
-            self.saw_output = True
-            piece = delta["toolUse"].get("input", "")
-            block.tool_input += piece
-            events.append(("content_block_delta", {"contentBlockIndex": index, "type": "tool_use", "input": piece}))
-        elif "reasoningContent" in delta and "text" in delta["reasoningContent"]:
-            self.saw_output = True
-            events.append(("reasoning", {"reasoningText": delta["reasoningContent"]["text"]}))
-        return events
-
-    def _close(self, index: int) -> list[SseEvent]:
-        if index not in self.blocks:
+    def _close(self) -> list[SseEvent]:
+        if self.open_block is None:
+            return []
+        index, self.open_block = self.open_block, None
+        if self.blocks[index].kind == "reasoning":
             return []
         return [("content_block_stop", {"contentBlockIndex": index})]
 
-    def content(self) -> list[dict[str, Any]]:
-        """The assistant message's content blocks as stored: text and toolUse, in block order."""
-        blocks: list[dict[str, Any]] = []
-        for _, block in sorted(self.blocks.items()):
-            if block.kind == "text" and block.text:
-                blocks.append({"text": block.text})
-            elif block.kind == "tool_use":
-                tool_input = json.loads(block.tool_input) if block.tool_input else {}
-                blocks.append({"toolUse": {**block.tool_use, "input": tool_input}})
-        return blocks
+    def _current(self, kind: str) -> tuple[list[SseEvent], _Block]:
+        """The open block if it is of `kind`; otherwise close it and open one."""
+        if self.open_block is not None and self.blocks[self.open_block].kind == kind:
+            return [], self.blocks[self.open_block]
+        events = self._close() + self._open(kind)
+        return events, self.blocks[-1]
+
+    def _delta(self, delta: dict[str, Any]) -> list[SseEvent]:
+        if "text" in delta:
+            events, block = self._current("text")
+            block.text += delta["text"]
+            self.saw_output = True
+            index = self.blocks.index(block)
+            return [
+                *events,
+                ("content_block_delta", {"contentBlockIndex": index, "type": "text", "text": delta["text"]}),
+            ]
+        if "toolUse" in delta:
+            events, block = self._current("tool_use")
+            piece = delta["toolUse"].get("input", "")
+            self.saw_output = True
+            index = self.blocks.index(block)
+            return [*events, ("content_block_delta", {"contentBlockIndex": index, "type": "tool_use", "input": piece})]
+        reasoning = delta.get("reasoningContent", {})
+        if "text" in reasoning:
+            events, block = self._current("reasoning")
+            block.text += reasoning["text"]
+            self.saw_output = True
+            return [*events, ("reasoning", {"reasoningText": reasoning["text"]})]
+        return []
+
+    def partial_content(self) -> list[dict[str, Any]]:
+        """What was said before the call broke off: its text, as the content of the stored message."""
+        return [{"text": block.text} for block in self.blocks if block.kind == "text" and block.text]

@@ -1,19 +1,30 @@
-"""The offline `local` model: answers deterministically from its input, so the stack runs with no network.
+"""The offline `local` model: a Strands model that answers deterministically from its input, with no network.
 
-It streams the event shape of Bedrock's ConverseStream (messageStart, contentBlockDelta, messageStop,
-metadata), the same shape Strands Agents' models produce, so a turn treats it like any other provider.
-Its answers say plainly that they come from the offline model.
+It lets the whole stack run, and be tested, with no keys. Its answers say plainly that they come from the
+offline model. It streams the ConverseStream event shape every Strands model produces, and it can use the
+calculator tool when asked to "calculate ..." and the tool is offered, so tool turns work offline too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import math
+import re
 import time
-from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterable, Sequence
+from typing import Any, TypeVar
 
-StreamEvent = dict[str, Any]
+from pydantic import BaseModel
+from strands.models import Model
+from strands.types.content import Messages
+from strands.types.streaming import StreamEvent
+from strands.types.tools import ToolSpec
+
+from apis.shared.errors import ProviderError
+
+T = TypeVar("T", bound=BaseModel)
+_CALCULATE = re.compile(r"\bcalculate\s+(?P<expression>[-+*/%().\d\s^]+)", re.IGNORECASE)
 
 
 def estimate_tokens(text: str) -> int:
@@ -21,48 +32,84 @@ def estimate_tokens(text: str) -> int:
     return max(1, math.ceil(len(text) / 4)) if text else 0
 
 
-def _text_of(message: dict[str, Any]) -> str:
+def _texts(message: dict[str, Any]) -> str:
     return " ".join(block["text"] for block in message.get("content", []) if "text" in block)
 
 
+def _tool_results(message: dict[str, Any]) -> list[str]:
+    results = [block["toolResult"] for block in message.get("content", []) if "toolResult" in block]
+    return [_texts({"content": result.get("content", [])}) for result in results]
+
+
 def compose_reply(messages: Sequence[dict[str, Any]]) -> str:
-    """The reply to the last user message, which the offline model only describes, never interprets."""
-    prompt = _text_of(messages[-1]) if messages else ""
+    """The reply to the last message, which the offline model only describes, never interprets."""
+    last = messages[-1] if messages else {"content": []}
+    results = _tool_results(last)
+    if results:
+        return f"[local offline model] The calculator says: {'; '.join(results)}."
+    prompt = _texts(last)
     words = len(prompt.split())
+    earlier = sum(1 for message in messages[:-1] if message.get("role") == "user" and _texts(message))
     return (
         f"[local offline model] You said: \u201c{prompt}\u201d. That is {words} "
-        f"word{'s' if words != 1 else ''} and {len(prompt)} characters. "
+        f"word{'s' if words != 1 else ''} and {len(prompt)} characters, after {earlier} earlier "
+        f"message{'s' if earlier != 1 else ''} of yours in this conversation. "
         "Configure a model provider for real answers."
     )
 
 
-class LocalChatModel:
+class LocalChatModel(Model):
     """A deterministic model streaming its reply a few words per delta."""
 
-    provider = "local"
+    def __init__(self, *, model_id: str = "local-echo", words_per_delta: int = 3, delta_delay_ms: int = 0) -> None:
+        self.config: dict[str, Any] = {
+            "model_id": model_id,
+            "words_per_delta": words_per_delta,
+            "delta_delay_ms": delta_delay_ms,
+        }
 
-    def __init__(self, *, words_per_delta: int = 3, delta_delay_ms: int = 0) -> None:
-        self.words_per_delta = words_per_delta
-        self.delta_delay_seconds = delta_delay_ms / 1000
+    def update_config(self, **model_config: Any) -> None:
+        self.config.update(model_config)
+
+    def get_config(self) -> dict[str, Any]:
+        return dict(self.config)
+
+    def structured_output(
+        self, output_model: type[T], prompt: Messages, system_prompt: str | None = None, **kwargs: Any
+    ) -> AsyncGenerator[dict[str, T | Any], None]:
+        raise ProviderError("the local model cannot produce structured output", code="unsupported")
 
     async def stream(
-        self, messages: Sequence[dict[str, Any]], *, system_prompt: str | None = None
-    ) -> AsyncIterator[StreamEvent]:
+        self,
+        messages: Messages,
+        tool_specs: list[ToolSpec] | None = None,
+        system_prompt: str | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterable[StreamEvent]:
         started = time.perf_counter()
-        reply = compose_reply(messages)
-        words = reply.split(" ")
+        history = [dict(message) for message in messages]
+        tool_names = {spec["name"] for spec in tool_specs or []}
+        wanted = _CALCULATE.search(_texts(history[-1])) if history else None
         yield {"messageStart": {"role": "assistant"}}
-        yield {"contentBlockStart": {"contentBlockIndex": 0, "start": {}}}
-        for first in range(0, len(words), self.words_per_delta):
-            piece = " ".join(words[first : first + self.words_per_delta])
-            text = piece if first == 0 else " " + piece
-            if self.delta_delay_seconds:
-                await asyncio.sleep(self.delta_delay_seconds)
-            yield {"contentBlockDelta": {"contentBlockIndex": 0, "delta": {"text": text}}}
-        yield {"contentBlockStop": {"contentBlockIndex": 0}}
-        yield {"messageStop": {"stopReason": "end_turn"}}
-        prompt_text = (system_prompt or "") + " ".join(_text_of(message) for message in messages)
-        input_tokens, output_tokens = estimate_tokens(prompt_text), estimate_tokens(reply)
+        if wanted and "calculator" in tool_names and not _tool_results(history[-1]):
+            expression = wanted.group("expression").strip()
+            output = json.dumps({"expression": expression})
+            yield {
+                "contentBlockStart": {
+                    "start": {"toolUse": {"toolUseId": f"local-{len(history)}", "name": "calculator"}}
+                }
+            }
+            yield {"contentBlockDelta": {"delta": {"toolUse": {"input": output}}}}
+            yield {"contentBlockStop": {}}
+            yield {"messageStop": {"stopReason": "tool_use"}}
+        else:
+            output = compose_reply(history)
+            async for delta in self._deltas(output):
+                yield delta
+            yield {"contentBlockStop": {}}
+            yield {"messageStop": {"stopReason": "end_turn"}}
+        prompt_text = (system_prompt or "") + json.dumps(history, default=str)
+        input_tokens, output_tokens = estimate_tokens(prompt_text), estimate_tokens(output)
         yield {
             "metadata": {
                 "usage": {
@@ -70,6 +117,16 @@ class LocalChatModel:
                     "outputTokens": output_tokens,
                     "totalTokens": input_tokens + output_tokens,
                 },
-                "metrics": {"latencyMs": round((time.perf_counter() - started) * 1000, 3)},
+                "metrics": {"latencyMs": int((time.perf_counter() - started) * 1000)},
             }
         }
+
+    async def _deltas(self, reply: str) -> AsyncIterable[StreamEvent]:
+        words = reply.split(" ")
+        step = int(self.config["words_per_delta"])
+        delay = int(self.config["delta_delay_ms"]) / 1000
+        for first in range(0, len(words), step):
+            piece = " ".join(words[first : first + step])
+            if delay:
+                await asyncio.sleep(delay)
+            yield {"contentBlockDelta": {"delta": {"text": piece if first == 0 else " " + piece}}}

@@ -50,6 +50,16 @@ class SessionMetadata(ApiModel):
     preferences: SessionPreferences = Field(default_factory=SessionPreferences)
     total_cost: float = 0.0
 
+    def with_message_counted(self, message: Message) -> SessionMetadata:
+        """The session once `message` is stored: counted, its cost added, lastMessageAt at the newest message."""
+        return self.model_copy(
+            update={
+                "message_count": self.message_count + 1,
+                "last_message_at": max(self.last_message_at, message.created_at),
+                "total_cost": self.total_cost + (message.metadata.cost or 0.0),
+            }
+        )
+
 
 class SessionChanges(ApiModel):
     """A partial update: only the fields that were sent change."""

@@ -73,6 +73,13 @@ class SessionRepository(Protocol):
         """The session's messages, oldest first. Raises `SessionNotFound` if the caller has no such session."""
         ...
 
+    async def list_recent_messages(self, user_id: str, session_id: str, *, limit: int) -> list[Message]:
+        """The newest `limit` messages, in conversation order (oldest of them first): a turn's history window.
+
+        Raises `SessionNotFound` if the caller has no such session.
+        """
+        ...
+
     async def ping(self) -> None:
         """Reach the backend once; raise if it cannot be reached. Used by health checks."""
         ...

@@ -334,3 +334,35 @@ async def test_a_message_is_stored_once_even_if_written_twice(session_repository
     assert session is not None
     assert session.message_count == 1
     assert len((await session_repository.list_messages(user, created.session_id, limit=5)).items) == 1
+
+
+async def test_recent_messages_are_the_newest_in_conversation_order(session_repository: SessionRepository) -> None:
+    user = random_user_id()
+    created = await create(session_repository, user)
+    written = [text_message(f"message {index}") for index in range(7)]
+    for message in written:
+        await session_repository.append_message(user, created.session_id, message)
+
+    recent = await session_repository.list_recent_messages(user, created.session_id, limit=3)
+    everything = await session_repository.list_recent_messages(user, created.session_id, limit=50)
+
+    assert [m.message_id for m in recent] == [m.message_id for m in written[-3:]]
+    assert everything == written
+    with pytest.raises(SessionNotFound):
+        await session_repository.list_recent_messages(random_user_id(), created.session_id, limit=3)
+
+
+async def test_message_costs_add_up_on_the_session(session_repository: SessionRepository) -> None:
+    user = random_user_id()
+    created = await create(session_repository, user)
+    costs = [0.1, 0.2, 0.000125]
+    for cost in costs:
+        answer = new_message(MessageRole.ASSISTANT, [{"text": "paid"}], metadata=MessageMetadata(cost=cost))
+        await session_repository.append_message(user, created.session_id, answer)
+    await session_repository.append_message(user, created.session_id, text_message("free"))
+
+    session = await session_repository.get_session(user, created.session_id)
+
+    assert session is not None
+    assert session.total_cost == pytest.approx(sum(costs), abs=1e-12)
+    assert session.message_count == 4

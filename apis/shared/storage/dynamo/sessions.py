@@ -53,12 +53,7 @@ class DynamoSessionRepository:
         self, user_id: str, session: SessionMetadata, first_message: Message | None = None
     ) -> SessionMetadata:
         if first_message is not None:
-            session = session.model_copy(
-                update={
-                    "message_count": session.message_count + 1,
-                    "last_message_at": max(session.last_message_at, first_message.created_at),
-                }
-            )
+            session = session.with_message_counted(first_message)
         absent = "attribute_not_exists(pk)"
         items = [
             {**self._claim_key(session.session_id), "owner": {"S": user_id}},
@@ -237,13 +232,13 @@ class DynamoSessionRepository:
         self, user_id: str, session_id: str, message: Message, moves_forward: bool
     ) -> TransactWriteItemTypeDef:
         """The session's side of an append: count the message and, if it is the newest, move lastMessageAt."""
-        values: dict[str, Any] = {":one": 1, ":at": message.created_at}
+        values: dict[str, Any] = {":one": 1, ":at": message.created_at, ":cost": message.metadata.cost or 0.0}
         if moves_forward:
-            expression = "SET lastMessageAt = :at, lsi1sk = :lsk ADD messageCount :one"
+            expression = "SET lastMessageAt = :at, lsi1sk = :lsk ADD messageCount :one, totalCost :cost"
             condition = "attribute_exists(pk) AND lastMessageAt <= :at"
             values[":lsk"] = schema.session_list_sk(message.created_at, session_id)
         else:
-            expression = "ADD messageCount :one"
+            expression = "ADD messageCount :one, totalCost :cost"
             condition = "attribute_exists(pk) AND lastMessageAt > :at"
         return {
             "Update": {
@@ -279,6 +274,23 @@ class DynamoSessionRepository:
         items = [codec.message_from_item(item) for item in found[:limit]]
         more = len(found) > limit
         return Page(items=items, next_token=encode_token({"messageId": items[-1].message_id}) if more else None)
+
+    async def list_recent_messages(self, user_id: str, session_id: str, *, limit: int) -> list[Message]:
+        if await self.get_session(user_id, session_id) is None:
+            raise SessionNotFound(f"session {session_id} not found")
+        if limit <= 0:
+            return []
+        request: QueryInputTypeDef = {
+            "TableName": self._table.name,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": serialize(
+                {":pk": schema.messages_pk(user_id, session_id), ":prefix": schema.MESSAGE_SK_PREFIX}
+            ),
+            "ScanIndexForward": False,
+            "ConsistentRead": True,
+        }
+        found = await self._table.query(request, want=limit)
+        return [codec.message_from_item(item) for item in reversed(found)]
 
     async def ping(self) -> None:
         await self._table.run(lambda: self._table.client.describe_table(TableName=self._table.name))

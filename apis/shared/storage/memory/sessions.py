@@ -92,12 +92,7 @@ class InMemorySessionRepository:
         if message.message_id in stored.messages:
             raise MessageIdTaken(f"message {message.message_id} is stored already")
         stored.messages[message.message_id] = message
-        stored.metadata = stored.metadata.model_copy(
-            update={
-                "message_count": stored.metadata.message_count + 1,
-                "last_message_at": max(stored.metadata.last_message_at, message.created_at),
-            }
-        )
+        stored.metadata = stored.metadata.with_message_counted(message)
         return stored.metadata
 
     async def list_messages(
@@ -111,6 +106,12 @@ class InMemorySessionRepository:
         items = ordered[:limit]
         more = len(ordered) > limit
         return Page(items=items, next_token=encode_token({"messageId": items[-1].message_id}) if more else None)
+
+    async def list_recent_messages(self, user_id: str, session_id: str, *, limit: int) -> list[Message]:
+        stored = self._owned(user_id, session_id)
+        if stored is None:
+            raise SessionNotFound(f"session {session_id} not found")
+        return [stored.messages[key] for key in sorted(stored.messages)[-limit:]] if limit > 0 else []
 
     async def ping(self) -> None:
         return None

@@ -61,12 +61,7 @@ def _append(
     )
     if inserted.rowcount != 1:
         raise MessageIdTaken(f"message {message.message_id} is stored already")
-    updated = session.model_copy(
-        update={
-            "message_count": session.message_count + 1,
-            "last_message_at": max(session.last_message_at, message.created_at),
-        }
-    )
+    updated = session.with_message_counted(message)
     _write(connection, user_id, updated)
     return updated
 
@@ -191,6 +186,20 @@ class SqliteSessionRepository:
         items = [Message.model_validate_json(body) for body in rows[:limit]]
         more = len(rows) > limit
         return Page(items=items, next_token=encode_token({"messageId": items[-1].message_id}) if more else None)
+
+    async def list_recent_messages(self, user_id: str, session_id: str, *, limit: int) -> list[Message]:
+        def select(connection: sqlite3.Connection) -> list[str] | None:
+            if _read_owned(connection, user_id, session_id) is None:
+                return None
+            rows = connection.execute(
+                "SELECT body FROM messages WHERE session_id = ? ORDER BY message_id DESC LIMIT ?", (session_id, limit)
+            )
+            return [row[0] for row in rows]
+
+        rows = await self._db.run(select)
+        if rows is None:
+            raise SessionNotFound(f"session {session_id} not found")
+        return [Message.model_validate_json(body) for body in reversed(rows)]
 
     async def ping(self) -> None:
         await self._db.run(lambda connection: connection.execute("SELECT count(*) FROM sessions LIMIT 1"))

@@ -1,0 +1,224 @@
+"""Runs a prepared turn with a Strands agent in a task of its own, and hands SSE frames to the response.
+
+The task owns the turn: it stores every message as it completes, so the response is only a relay. That is
+what makes a client's disconnect safe to handle: the relay stops, tells the task, and the task stores what
+the model had said with status `interrupted` (API.md §1). The relay sends `: keep-alive` whenever no frame
+came for a while, and the route waits for the provider's first event before answering, so that a provider
+that fails at once is a plain 502 rather than a stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any, cast
+
+from strands import Agent
+from strands.agent.conversation_manager import NullConversationManager
+from strands.types.content import Messages
+
+from apis.inference_api.invocations.preparation import PreparedTurn
+from apis.inference_api.invocations.sse import KEEP_ALIVE, frame
+from apis.inference_api.invocations.translator import CallTranslator
+from apis.inference_api.invocations.turn_store import TurnStore
+from apis.inference_api.ping import ActiveTurns
+from apis.shared.background import BackgroundTasks
+from apis.shared.clock import new_id
+from apis.shared.errors import ProviderError, StorageError
+from apis.shared.observability import PROVIDER_SECONDS, STREAMS, TIME_TO_FIRST_BYTE_SECONDS
+from apis.shared.providers.failures import provider_failure
+from apis.shared.sessions import Latency, MessageStatus
+
+logger = logging.getLogger(__name__)
+_END = None
+
+
+class TurnRun:
+    """One turn in flight: its task, its frames for the client, and what has been said so far."""
+
+    def __init__(self, turn: PreparedTurn, *, store: TurnStore, active: ActiveTurns, keepalive_seconds: float) -> None:
+        self.turn = turn
+        self.store = store
+        self.active = active
+        self.keepalive_seconds = keepalive_seconds
+        self.frames: asyncio.Queue[str | None] = asyncio.Queue()
+        self.first_event: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.call: CallTranslator | None = None
+        self.call_started = 0.0
+        self.first_byte_ms: float | None = None
+        self.call_first_byte_ms: float | None = None
+        self.client_gone = False
+        self.outcome = "complete"
+        self.task: asyncio.Task[None]
+
+    @property
+    def provider(self) -> str:
+        return self.turn.model.provider
+
+    async def wait_for_first_event(self, timeout_seconds: float) -> None:
+        """Return once the model started (or `timeout_seconds` passed); raise its failure if it failed first."""
+        try:
+            await asyncio.wait_for(asyncio.shield(self.first_event), timeout_seconds)
+        except TimeoutError:
+            return
+
+    async def relay(self) -> AsyncIterator[str]:
+        """The frames for the client, with keep-alive comments; a client that goes away interrupts the turn."""
+        try:
+            while True:
+                try:
+                    item = await asyncio.wait_for(self.frames.get(), self.keepalive_seconds)
+                except TimeoutError:
+                    yield KEEP_ALIVE
+                    continue
+                if item is _END:
+                    return
+                yield item
+        finally:
+            if not self.finished:
+                self.client_gone = True
+                self.task.cancel()
+
+    def start(self, tasks: BackgroundTasks) -> None:
+        """Run the turn as tracked background work: it must finish storing even if the client leaves."""
+        self.task = tasks.spawn(self.run(), name="chat-turn")
+
+    @property
+    def finished(self) -> bool:
+        return self.task.done()
+
+    def _emit(self, name: str, data: dict[str, Any]) -> None:
+        self.frames.put_nowait(frame(name, data))
+
+    async def run(self) -> None:
+        """The whole turn; every way it can end stores what exists and sends `done` (unless nobody listens)."""
+        self.active.enter()
+        try:
+            await self._stream_agent()
+            await self._finish()
+        except asyncio.CancelledError:
+            self.outcome = "interrupted"
+            await self._store_partial(MessageStatus.INTERRUPTED)
+            raise
+        except StorageError as exc:
+            self.outcome = "storage_error"
+            self._emit("stream_error", {"code": "storage_unavailable", "message": exc.detail, "recoverable": True})
+            self._emit("done", {})
+        except Exception as exc:
+            failure = provider_failure(exc, self.provider)
+            if failure is None:  # a bug: the client is told the turn failed, and the task fails loudly
+                self.outcome = "internal_error"
+                self._fail_first_event(exc)
+                self._emit(
+                    "stream_error", {"code": "internal_error", "message": "the turn failed", "recoverable": False}
+                )
+                self._emit("done", {})
+                raise
+            await self._provider_failed(failure)
+        finally:
+            self.active.leave()
+            STREAMS.labels(self.outcome).inc()
+            self.frames.put_nowait(_END)
+
+    def _fail_first_event(self, exc: BaseException) -> None:
+        if not self.first_event.done():
+            self.first_event.set_exception(exc)
+
+    async def _provider_failed(self, failure: ProviderError) -> None:
+        """Before the first event: a plain HTTP error. After it: the partial answer, `stream_error`, `done`."""
+        self.outcome = "provider_error"
+        if not self.first_event.done():
+            self.first_event.set_exception(failure)
+            return
+        await self._store_partial(MessageStatus.ERROR)
+        recoverable = failure.code in ("provider_throttled", "provider_unreachable")
+        self._emit("stream_error", {"code": failure.code, "message": failure.detail, "recoverable": recoverable})
+        self._emit("done", {})
+
+    async def _stream_agent(self) -> None:
+        agent = Agent(
+            model=self.turn.chat_model,
+            messages=cast("Messages", self.turn.history),
+            tools=self.turn.tools,
+            system_prompt=self.turn.system_prompt,
+            callback_handler=None,
+            conversation_manager=NullConversationManager(),
+            retry_strategy=None,
+        )
+        async for event in agent.stream_async(self.turn.request.message):
+            if "event" in event:
+                self._on_model_event(event["event"])
+            elif "message" in event:
+                await self._on_message(event["message"])
+
+    def _on_model_event(self, event: dict[str, Any]) -> None:
+        if "messageStart" in event:
+            self.call = CallTranslator(message_id=new_id())
+            self.call_started = time.perf_counter()
+            self.call_first_byte_ms = None
+            if not self.first_event.done():
+                self.first_event.set_result(None)
+        if self.call is None:
+            return
+        for name, data in self.call.translate(event):
+            if name in ("content_block_delta", "reasoning") and self.call_first_byte_ms is None:
+                self._first_byte()
+            self._emit(name, data)
+
+    def _first_byte(self) -> None:
+        now = time.perf_counter()
+        self.call_first_byte_ms = round((now - self.call_started) * 1000, 3)
+        if self.first_byte_ms is None:
+            self.first_byte_ms = round((now - self.turn.started) * 1000, 3)
+            TIME_TO_FIRST_BYTE_SECONDS.labels(self.provider).observe(self.first_byte_ms / 1000)
+
+    async def _on_message(self, message: dict[str, Any]) -> None:
+        """A message the agent added: the model's answer (with its usage) or the results of its tools."""
+        if message.get("role") == "assistant" and self.call is not None:
+            elapsed = time.perf_counter() - self.call_started
+            PROVIDER_SECONDS.labels(self.provider).observe(elapsed)
+            latency = Latency(time_to_first_byte_ms=self.call_first_byte_ms, latency_ms=round(elapsed * 1000, 3))
+            usage = self.call.usage or self.store.usage_of(message)
+            stored = await self.store.save_answer(
+                message_id=self.call.message_id, content=message["content"], usage=usage, latency=latency
+            )
+            for block in message["content"]:
+                if "toolUse" in block:
+                    self._emit("tool_use", dict(block["toolUse"]))
+            self._emit("metadata", self.store.metadata_frame(stored))
+            self.call = None
+        elif message.get("role") == "user":
+            await self.store.save_tool_results(message["content"])
+            for block in message["content"]:
+                if "toolResult" in block:
+                    result = block["toolResult"]
+                    self._emit("tool_result", {k: result.get(k) for k in ("toolUseId", "status", "content")})
+
+    async def _store_partial(self, status: MessageStatus) -> None:
+        """What the model said before the call broke off, stored with `status` (never lost, never doubled)."""
+        call, self.call = self.call, None
+        if call is None:
+            return
+        latency = Latency(
+            time_to_first_byte_ms=self.call_first_byte_ms,
+            latency_ms=round((time.perf_counter() - self.call_started) * 1000, 3),
+        )
+        try:
+            await self.store.save_answer(
+                message_id=call.message_id,
+                content=call.partial_content(),
+                usage=call.usage,
+                latency=latency,
+                status=status,
+            )
+        except StorageError:
+            logger.error("could not store the partial answer of a broken-off turn", exc_info=True)
+            raise
+
+    async def _finish(self) -> None:
+        total_ms = round((time.perf_counter() - self.turn.started) * 1000, 3)
+        await self.store.finish_turn()
+        self._emit("metadata", self.store.turn_metadata_frame(latency_ms=total_ms, first_byte_ms=self.first_byte_ms))
+        self._emit("done", {})

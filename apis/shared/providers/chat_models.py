@@ -1,0 +1,148 @@
+"""Build the Strands model that runs a turn on a managed model, from the provider settings.
+
+A provider that is not configured is a 503 naming the missing setting, raised before anything streams.
+Models are cached per process by their whole configuration: building a Bedrock client reads botocore's
+service models (tens of milliseconds), and a model object is safe to share between concurrent turns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import boto3
+from botocore.config import Config
+from strands.models import CacheConfig, Model
+from strands.models.bedrock import BedrockModel
+from strands.models.gemini import GeminiModel
+from strands.models.openai import OpenAIModel
+
+from apis.shared.config import InferenceSettings, ProviderSettings
+from apis.shared.errors import ProviderUnavailableError
+from apis.shared.models import ManagedModel
+from apis.shared.providers.local import LocalChatModel
+
+# An OpenAI-compatible server of one's own (Ollama, vLLM) needs no key, but the SDK insists on one.
+_PLACEHOLDER_API_KEY = "not-needed"
+
+
+@dataclass(frozen=True, slots=True)
+class TurnOptions:
+    """What a request may set on the model for one turn."""
+
+    temperature: float | None = None
+    max_tokens: int | None = None
+    caching: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _ModelKey:
+    provider: str
+    model_id: str
+    options: TurnOptions
+    region: str
+    settings: ProviderSettings
+    inference: InferenceSettings
+
+
+def build_chat_model(
+    model: ManagedModel,
+    options: TurnOptions,
+    *,
+    providers: ProviderSettings,
+    inference: InferenceSettings,
+    region: str,
+) -> Model:
+    """The Strands model for `model` with the turn's options; ProviderUnavailableError if not configured."""
+    caching = options.caching and model.supports_caching
+    key_options = TurnOptions(options.temperature, options.max_tokens, caching)
+    return _cached_model(_ModelKey(model.provider, model.model_id, key_options, region, providers, inference))
+
+
+@lru_cache(maxsize=128)
+def _cached_model(key: _ModelKey) -> Model:
+    match key.provider:
+        case "local":
+            return LocalChatModel(
+                model_id=key.model_id,
+                words_per_delta=key.inference.local_provider_delta_words,
+                delta_delay_ms=key.inference.local_provider_delta_delay_ms,
+            )
+        case "openai":
+            return _openai(key)
+        case "gemini":
+            return _gemini(key)
+        case "bedrock":
+            return _bedrock(key)
+    raise ProviderUnavailableError(f"unknown provider {key.provider!r}")
+
+
+def _params(key: _ModelKey, max_tokens_name: str) -> dict[str, object]:
+    params: dict[str, object] = {}
+    if key.options.temperature is not None:
+        params["temperature"] = key.options.temperature
+    if key.options.max_tokens is not None:
+        params[max_tokens_name] = key.options.max_tokens
+    return params
+
+
+def _openai(key: _ModelKey) -> Model:
+    settings = key.settings
+    if not settings.openai_api_key and not settings.openai_base_url:
+        raise ProviderUnavailableError(
+            "OpenAI is not configured: set OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible server)",
+            code="provider_not_configured",
+        )
+    client_args: dict[str, object] = {
+        "api_key": settings.openai_api_key or _PLACEHOLDER_API_KEY,
+        "timeout": settings.provider_timeout_seconds,
+        "max_retries": 0,  # a failed turn is reported to the client, who decides whether to retry
+    }
+    if settings.openai_base_url:
+        client_args["base_url"] = settings.openai_base_url
+    cache = CacheConfig(strategy="auto") if key.options.caching else None
+    return OpenAIModel(
+        client_args=client_args, model_id=key.model_id, params=_params(key, "max_tokens"), cache_config=cache
+    )
+
+
+def _gemini(key: _ModelKey) -> Model:
+    settings = key.settings
+    if not settings.gemini_api_key:
+        raise ProviderUnavailableError(
+            "Gemini is not configured: set GEMINI_API_KEY (or GOOGLE_API_KEY)", code="provider_not_configured"
+        )
+    http_options: dict[str, object] = {"timeout": int(settings.provider_timeout_seconds * 1000)}
+    if settings.gemini_base_url:
+        http_options["base_url"] = settings.gemini_base_url
+    return GeminiModel(
+        client_args={"api_key": settings.gemini_api_key, "http_options": http_options},
+        model_id=key.model_id,
+        params=_params(key, "max_output_tokens"),
+    )
+
+
+def _bedrock(key: _ModelKey) -> Model:
+    region = key.settings.bedrock_region or key.region
+    session = boto3.session.Session(region_name=region)
+    if session.get_credentials() is None:
+        raise ProviderUnavailableError(
+            "Bedrock is not configured: no AWS credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,"
+            " AWS_PROFILE, or an instance role)",
+            code="provider_not_configured",
+        )
+    timeout = key.settings.provider_timeout_seconds
+    config = Config(connect_timeout=timeout, read_timeout=timeout, retries={"mode": "standard", "max_attempts": 1})
+    optional: dict[str, object] = {}
+    if key.options.temperature is not None:
+        optional["temperature"] = key.options.temperature
+    if key.options.max_tokens is not None:
+        optional["max_tokens"] = key.options.max_tokens
+    if key.options.caching:
+        optional["cache_config"] = CacheConfig(strategy="auto")
+    return BedrockModel(
+        boto_session=session,
+        boto_client_config=config,
+        model_id=key.model_id,
+        **optional,  # type: ignore[arg-type]
+    )
