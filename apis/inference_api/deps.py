@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from apis.inference_api.ping import ActiveTurns
-from apis.shared.dependencies import AppSettings, CallerPermissions, CurrentUser, ModelsRepo, SessionsRepo
+from apis.shared.dependencies import AppSettings, CallerPermissions, CostsRepo, CurrentUser, ModelsRepo, SessionsRepo
 
 
 def get_active_turns(request: Request) -> ActiveTurns:
@@ -17,4 +17,12 @@ def get_active_turns(request: Request) -> ActiveTurns:
 
 ActiveTurnsDep = Annotated[ActiveTurns, Depends(get_active_turns)]
 
-__all__ = ["ActiveTurnsDep", "AppSettings", "CallerPermissions", "CurrentUser", "ModelsRepo", "SessionsRepo"]
+__all__ = [
+    "ActiveTurnsDep",
+    "AppSettings",
+    "CallerPermissions",
+    "CostsRepo",
+    "CurrentUser",
+    "ModelsRepo",
+    "SessionsRepo",
+]

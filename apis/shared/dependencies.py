@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from apis.shared.auth import AuthenticatedUser, TokenUser
 from apis.shared.config import Settings
+from apis.shared.costs import CostRepository
 from apis.shared.errors import ForbiddenError
 from apis.shared.models import ModelRepository
 from apis.shared.rbac import EffectivePermissions, PermissionCache, RoleRepository
@@ -32,6 +33,10 @@ def get_sessions(request: Request) -> SessionRepository:
 
 def get_models(request: Request) -> ModelRepository:
     return get_storage(request).models
+
+
+def get_costs(request: Request) -> CostRepository:
+    return get_storage(request).costs
 
 
 def get_users(request: Request) -> UserRepository:
@@ -88,6 +93,7 @@ AppSettings = Annotated[Settings, Depends(get_settings)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
 SessionsRepo = Annotated[SessionRepository, Depends(get_sessions)]
 ModelsRepo = Annotated[ModelRepository, Depends(get_models)]
+CostsRepo = Annotated[CostRepository, Depends(get_costs)]
 UsersRepo = Annotated[UserRepository, Depends(get_users)]
 RolesRepo = Annotated[RoleRepository, Depends(get_roles)]
 PermissionCacheDep = Annotated[PermissionCache, Depends(get_permission_cache)]

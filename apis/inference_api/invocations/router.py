@@ -11,6 +11,7 @@ from apis.inference_api.deps import (
     ActiveTurnsDep,
     AppSettings,
     CallerPermissions,
+    CostsRepo,
     CurrentUser,
     ModelsRepo,
     SessionsRepo,
@@ -37,6 +38,7 @@ async def invocations(
     user: CurrentUser,
     sessions: SessionsRepo,
     models: ModelsRepo,
+    costs: CostsRepo,
     permissions: CallerPermissions,
     settings: AppSettings,
     active: ActiveTurnsDep,
@@ -54,7 +56,7 @@ async def invocations(
     )
     run = TurnRun(
         turn,
-        store=TurnStore(turn=turn, sessions=sessions),
+        store=TurnStore(turn=turn, sessions=sessions, costs=costs),
         active=active,
         keepalive_seconds=settings.inference.keepalive_seconds,
     )

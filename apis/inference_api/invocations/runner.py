@@ -101,6 +101,7 @@ class TurnRun:
         except asyncio.CancelledError:
             self.outcome = "interrupted"
             await self._store_partial(MessageStatus.INTERRUPTED)
+            await self.store.record_costs()  # what the provider already billed counts, answered or not
             raise
         except StorageError as exc:
             self.outcome = "storage_error"
@@ -133,6 +134,7 @@ class TurnRun:
             self.first_event.set_exception(failure)
             return
         await self._store_partial(MessageStatus.ERROR)
+        await self.store.record_costs()
         recoverable = failure.code in ("provider_throttled", "provider_unreachable")
         self._emit("stream_error", {"code": failure.code, "message": failure.detail, "recoverable": recoverable})
         self._emit("done", {})

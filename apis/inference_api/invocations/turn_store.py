@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apis.inference_api.invocations.preparation import PreparedTurn
-from apis.shared.costs import cost_of_usage
+from apis.shared.clock import now_iso
+from apis.shared.costs import CostEntry, CostRepository, cost_of_usage, period_of
+from apis.shared.costs import summaries as cost_summaries
 from apis.shared.observability import TOKENS
 from apis.shared.sessions import (
     Latency,
@@ -39,6 +41,7 @@ class TurnStore:
 
     turn: PreparedTurn
     sessions: SessionRepository
+    costs: CostRepository
     usage: TokenUsage = field(default_factory=TokenUsage)
     cost: float = 0.0
 
@@ -94,8 +97,26 @@ class TurnStore:
         metadata = MessageMetadata(model_info=self.model_info)
         await self._append(messages_service.new_message(MessageRole.USER, content, metadata=metadata))
 
+    async def record_costs(self) -> None:
+        """Add the turn to its user's monthly summary, atomically: concurrent turns all count."""
+        model = self.turn.model
+        saved_per_token = max(
+            0.0, model.input_price_per_million_tokens - (model.cache_read_price_per_million_tokens or 0.0)
+        )
+        entry = CostEntry(
+            user_id=self.turn.user_id,
+            period=period_of(now_iso()),
+            model_id=model.model_id,
+            provider=model.provider,
+            usage=self.usage,
+            cost=self.cost,
+            cache_savings=self.usage.cache_read_input_tokens * saved_per_token / 1_000_000,
+        )
+        await cost_summaries.record(costs=self.costs, entry=entry)
+
     async def finish_turn(self) -> None:
-        """What the turn leaves on the session beyond its messages: the preferences it was made with."""
+        """What a complete turn leaves beyond its messages: its cost in the month, and the session's preferences."""
+        await self.record_costs()
         request = self.turn.request
         sent: dict[str, Any] = {"last_model": self.turn.model.model_id, "enabled_tools": request.enabled_tools or []}
         if request.temperature is not None:

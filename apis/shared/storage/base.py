@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from apis.shared.costs.repository import CostRepository
 from apis.shared.models.repository import ModelRepository
 from apis.shared.rbac.repository import RoleRepository
 from apis.shared.sessions.repository import SessionRepository
@@ -20,5 +21,6 @@ class Storage:
     models: ModelRepository
     users: UserRepository
     roles: RoleRepository
+    costs: CostRepository
     ping: Callable[[], Awaitable[None]]
     close: Callable[[], Awaitable[None]]

@@ -13,6 +13,7 @@ from apis.shared.errors import StorageError
 from apis.shared.storage.base import Storage
 from apis.shared.storage.dynamo import schema
 from apis.shared.storage.dynamo.client import Table, dynamodb_client, s3_client
+from apis.shared.storage.dynamo.costs import DynamoCostRepository
 from apis.shared.storage.dynamo.errors import error_code, map_exceptions, record
 from apis.shared.storage.dynamo.models import DynamoModelRepository
 from apis.shared.storage.dynamo.roles import DynamoRoleRepository
@@ -53,6 +54,7 @@ async def open_storage(settings: StorageSettings) -> Storage:
         models=DynamoModelRepository(table),
         users=DynamoUserRepository(table),
         roles=DynamoRoleRepository(table),
+        costs=DynamoCostRepository(table),
         ping=sessions.ping,
         close=close,
     )

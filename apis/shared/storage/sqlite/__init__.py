@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from apis.shared.config import StorageSettings
 from apis.shared.storage.base import Storage
+from apis.shared.storage.sqlite.costs import SqliteCostRepository
 from apis.shared.storage.sqlite.database import SqliteDatabase
 from apis.shared.storage.sqlite.migrations import migrate
 from apis.shared.storage.sqlite.models import SqliteModelRepository
@@ -44,6 +45,7 @@ async def open_storage(settings: StorageSettings) -> Storage:
         models=SqliteModelRepository(database),
         users=SqliteUserRepository(database),
         roles=SqliteRoleRepository(database),
+        costs=SqliteCostRepository(database),
         ping=sessions.ping,
         close=close,
     )
