@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,11 +38,11 @@ def settings_for_backend(backend: str, request: pytest.FixtureRequest, tmp_path:
     return settings
 
 
-def parse_sse(body: str) -> list[tuple[str, dict[str, object]]]:
+def parse_sse(body: str) -> list[tuple[str, dict[str, Any]]]:
     """The (event, data) pairs of a server-sent event stream; comment lines are skipped."""
     import json
 
-    events: list[tuple[str, dict[str, object]]] = []
+    events: list[tuple[str, dict[str, Any]]] = []
     for block in body.split("\n\n"):
         lines = [line for line in block.split("\n") if line and not line.startswith(":")]
         if not lines:

@@ -33,7 +33,9 @@ async def test_a_turn_reads_back_for_its_owner_and_is_invisible_to_others(servic
     assert [r.status_code for r in refused] == [404] * 5
     assert (await services.app.get("/sessions", headers=bobs)).json()["sessions"] == []
     again = (await services.app.get(f"/sessions/{session_id}/metadata", headers=services.auth(alice))).json()
-    assert again == session
+    # The title may have changed meanwhile: a new session is named in the background after its first turn.
+    unchanged = ("messageCount", "lastMessageAt", "createdAt", "starred", "status", "totalCost")
+    assert {key: again[key] for key in unchanged} == {key: session[key] for key in unchanged}
 
 
 async def test_list_paging_and_delete_on_each_backend(services: Services) -> None:

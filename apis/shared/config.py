@@ -107,6 +107,8 @@ class InferenceSettings(BaseSettings):
     local_provider_delta_words: int = Field(default=3, ge=1, le=100)
     # Pause between the offline model's deltas, to see a client behave as with a real, slower model.
     local_provider_delta_delay_ms: int = Field(default=0, ge=0, le=10_000)
+    # The managed model that writes session titles; unset: the catalogue's default model.
+    title_model_id: str | None = None
     # How many of the newest stored messages a turn sends to the model as its history.
     history_max_messages: int = Field(default=100, ge=0, le=10_000)
     # A comment line goes to the client after this long without a frame (API.md: at least every 15 s).

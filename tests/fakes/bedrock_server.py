@@ -4,11 +4,16 @@ Point boto3 at it with `AWS_ENDPOINT_URL_BEDROCK=<url>`. It serves ListFoundatio
 /foundation-models`) with its four filters applied as Bedrock applies them, refuses an unknown enumerated
 filter value with a ValidationException, and with `access_key_id` set refuses other keys as AWS does.
 Signatures are not checked: the fake does not know the secret key.
+
+It also serves the runtime's Converse (`POST /model/{modelId}/converse`) and ConverseStream
+(`.../converse-stream`, in the event stream framing of tests/fakes/eventstream.py) from the state's script,
+for a `bedrock-runtime` client pointed at the same URL (`AWS_ENDPOINT_URL_BEDROCK_RUNTIME`).
 """
 
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,7 +24,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.server import FakeProviderState, RunningFake, fake_app, serve
+from tests.fakes.eventstream import ConverseStream, converse_answer
+from tests.fakes.server import (
+    FakeProviderState,
+    RunningFake,
+    ScriptedStream,
+    fake_app,
+    json_body,
+    serve,
+    take_turn,
+    whole_answer,
+)
 
 OUTPUT_MODALITIES = frozenset({"TEXT", "IMAGE", "EMBEDDING"})
 INFERENCE_TYPES = frozenset({"ON_DEMAND", "PROVISIONED"})
@@ -30,10 +45,13 @@ _ERROR_CODES = {
     401: "UnrecognizedClientException",
     403: "AccessDeniedException",
     404: "ResourceNotFoundException",
+    408: "ModelTimeoutException",
+    424: "ModelErrorException",
     429: "ThrottlingException",
     500: "InternalServerException",
     503: "ServiceUnavailableException",
 }
+EVENT_STREAM = "application/vnd.amazon.eventstream"
 _CREDENTIAL = re.compile(r"Credential=([^/]+)/")
 
 
@@ -71,9 +89,9 @@ class FakeBedrockState(FakeProviderState):
     access_key_id: str | None = None
 
 
-def bedrock_error(status: int, message: str) -> Response:
+def bedrock_error(status: int, message: str, *, code: str | None = None) -> Response:
     """An error as AWS's REST-JSON protocol sends it: the code in `x-amzn-ErrorType`, `{"message"}` as body."""
-    code = _ERROR_CODES.get(status, "InternalServerException")
+    code = code or _ERROR_CODES.get(status, "InternalServerException")
     return JSONResponse({"message": message}, status_code=status, headers={"x-amzn-ErrorType": code})
 
 
@@ -122,7 +140,35 @@ def create_bedrock_app(state: FakeBedrockState) -> Starlette:
         summaries = [model for model in state.models if _matches(model, provider, filters)]
         return JSONResponse({"modelSummaries": summaries})
 
-    routes = [Route("/foundation-models", list_foundation_models, methods=["GET"])]
+    async def converse(request: Request) -> Response:
+        return await _answer(request, stream=False)
+
+    async def converse_stream(request: Request) -> Response:
+        return await _answer(request, stream=True)
+
+    async def _answer(request: Request, *, stream: bool) -> Response:
+        if (refusal := refused(request)) is not None:
+            return refusal
+        model = request.path_params["model_id"]
+        turn = await take_turn(state, request, await json_body(request), bedrock_error, model=model, stream=stream)
+        if isinstance(turn, Response):
+            return turn
+        if not stream:
+            return await whole_answer(turn, converse_answer(turn), bedrock_error)
+        return ScriptedStream(
+            turn,
+            ConverseStream(turn),
+            state.stream_outcomes,
+            media_type=EVENT_STREAM,
+            headers={"x-amzn-requestid": str(uuid.uuid4())},
+        )
+
+    routes = [
+        Route("/foundation-models", list_foundation_models, methods=["GET"]),
+        # `path`: an inference profile's ARN has slashes, which Starlette sees decoded.
+        Route("/model/{model_id:path}/converse", converse, methods=["POST"]),
+        Route("/model/{model_id:path}/converse-stream", converse_stream, methods=["POST"]),
+    ]
     return fake_app(routes, state, bedrock_error)
 
 

@@ -3,11 +3,16 @@
 Point the SDK's `base_url` at `url`. It serves `GET /{v1,v1beta}/models` as Google does, in pages of `pageSize`
 (capped by `page_size_limit`) chained by an opaque `nextPageToken`; with `api_key` set it refuses any other
 `x-goog-api-key` with Google's 400 API_KEY_INVALID body.
+
+`POST /{v1,v1beta}/models/{model}:streamGenerateContent?alt=sse` answers from the state's script as
+server-sent `GenerateContentResponse` events (function calls whole, reasoning as `thought` parts, the last
+event with `finishReason` and the full `usageMetadata`); `:generateContent` answers one of them.
 """
 
 from __future__ import annotations
 
 import base64
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,13 +23,38 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.server import FakeProviderState, RunningFake, fake_app, serve
+from tests.fakes.scripts import (
+    Content,
+    Reasoning,
+    Step,
+    StreamError,
+    Text,
+    ToolCall,
+    Turn,
+    Usage,
+    stop_reason,
+    usage,
+)
+from tests.fakes.server import (
+    FakeProviderState,
+    RunningFake,
+    ScriptedStream,
+    fake_app,
+    json_body,
+    serve,
+    sse_event,
+    take_turn,
+    whole_answer,
+)
 
 # google-genai 2 asks for v1beta by default (3 for v1; GOOGLE_GENAI_API_VERSION chooses); Google serves both.
 API_VERSIONS = ("v1", "v1beta")
 CHAT_METHODS = ("generateContent", "countTokens")
 EMBEDDING_METHODS = ("embedContent", "countTextTokens")
 DEFAULT_PAGE_SIZE = 50
+FINISH_REASONS = {"end_turn": "STOP", "tool_use": "STOP", "max_tokens": "MAX_TOKENS"}
+# Google ends each server-sent event with a blank line, in CRLF.
+SSE_SEPARATOR = "\r\n\r\n"
 
 _STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
@@ -72,14 +102,124 @@ class FakeGeminiState(FakeProviderState):
     page_size_limit: int = 1000
     # When set, a request without this `x-goog-api-key` (or `key` query parameter) is refused.
     api_key: str | None = None
+    # The Developer API sends function calls without an id; set this to send the script's ids anyway.
+    function_call_ids: bool = False
 
 
-def gemini_error(status: int, message: str, *, details: list[dict[str, Any]] | None = None) -> Response:
-    """An error in Google's shape: `{"error": {"code", "message", "status", "details"?}}`."""
-    error: dict[str, Any] = {"code": status, "message": message, "status": _STATUS_NAMES.get(status, "UNKNOWN")}
+def _error_body(status: int, message: str, code: str | None = None) -> dict[str, Any]:
+    return {"error": {"code": status, "message": message, "status": code or _STATUS_NAMES.get(status, "UNKNOWN")}}
+
+
+def gemini_error(
+    status: int, message: str, *, code: str | None = None, details: list[dict[str, Any]] | None = None
+) -> Response:
+    """An error in Google's shape: `{"error": {"code", "message", "status", "details"?}}`; `code` names the status."""
+    body = _error_body(status, message, code)
     if details:
-        error["details"] = details
-    return JSONResponse({"error": error}, status_code=status)
+        body["error"]["details"] = details
+    return JSONResponse(body, status_code=status)
+
+
+def gemini_usage(reported: Usage) -> dict[str, int]:
+    """Usage as Gemini counts it: cached tokens are part of `promptTokenCount`, and counted apart too."""
+    prompt = reported.input_tokens + reported.cache_read
+    metadata = {
+        "promptTokenCount": prompt,
+        "candidatesTokenCount": reported.output_tokens,
+        "totalTokenCount": prompt + reported.output_tokens,
+    }
+    if reported.cache_read:
+        metadata["cachedContentTokenCount"] = reported.cache_read
+    return metadata
+
+
+def _part(step: Step, *, with_id: bool) -> dict[str, Any] | None:
+    match step:
+        case Text(text=text):
+            return {"text": text}
+        case Reasoning(text=text):
+            return {"text": text, "thought": True}
+        case ToolCall(id=call_id, name=name, arguments=arguments):
+            call = {"name": name, "args": arguments}
+            return {"functionCall": {"id": call_id, **call} if with_id else call}
+        case _:
+            return None
+
+
+class GeminiStream:
+    """Writes a turn as `streamGenerateContent` does: one response per part, the finish reason last."""
+
+    def __init__(self, turn: Turn, model: str, *, function_call_ids: bool) -> None:
+        self.turn = turn
+        self.model = model
+        self.function_call_ids = function_call_ids
+        self.response_id = uuid.uuid4().hex[:20]
+        self.prompt_tokens = gemini_usage(usage(turn))["promptTokenCount"]
+
+    def _response(self, parts: list[dict[str, Any]], **candidate: Any) -> bytes:
+        body = generate_content_response(parts, self.model, self.response_id, **candidate)
+        body.setdefault(
+            "usageMetadata", {"promptTokenCount": self.prompt_tokens, "totalTokenCount": self.prompt_tokens}
+        )
+        return sse_event(body, separator=SSE_SEPARATOR)
+
+    def opening(self) -> list[bytes]:
+        return []
+
+    def step(self, step: Content) -> list[bytes]:
+        part = _part(step, with_id=self.function_call_ids)
+        return [] if part is None else [self._response([part])]
+
+    def stream_error(self, error: StreamError) -> list[bytes]:
+        # google-genai raises an APIError for an event that is an error object, as Google sends mid-stream.
+        return [sse_event(_error_body(error.status, error.message), separator=SSE_SEPARATOR)]
+
+    def closing(self) -> list[bytes]:
+        finish = FINISH_REASONS[stop_reason(self.turn)]
+        return [self._response([{"text": ""}], finish_reason=finish, usage_metadata=gemini_usage(usage(self.turn)))]
+
+
+def generate_content_response(
+    parts: list[dict[str, Any]],
+    model: str,
+    response_id: str,
+    *,
+    finish_reason: str | None = None,
+    usage_metadata: Any = None,
+) -> dict[str, Any]:
+    """A `GenerateContentResponse` with one candidate holding `parts`."""
+    candidate: dict[str, Any] = {"content": {"parts": parts, "role": "model"}, "index": 0}
+    if finish_reason is not None:
+        candidate["finishReason"] = finish_reason
+    body: dict[str, Any] = {"candidates": [candidate], "modelVersion": model, "responseId": response_id}
+    if usage_metadata is not None:
+        body["usageMetadata"] = usage_metadata
+    return body
+
+
+def _joined_parts(turn: Turn, *, with_id: bool) -> list[dict[str, Any]]:
+    parts: list[dict[str, Any]] = []
+    for step in turn:
+        part = _part(step, with_id=with_id)
+        if part is None:
+            continue
+        previous = parts[-1] if parts else {}
+        if "text" in part and "text" in previous and part.get("thought") == previous.get("thought"):
+            previous["text"] += part["text"]
+        else:
+            parts.append(part)
+    return parts
+
+
+def generate_content(turn: Turn, model: str, *, function_call_ids: bool) -> dict[str, Any]:
+    """The whole answer as `generateContent` gives it, consecutive texts of a kind joined into one part."""
+    return generate_content_response(
+        _joined_parts(turn, with_id=function_call_ids),
+        model,
+        uuid.uuid4().hex[:20],
+        finish_reason=FINISH_REASONS[stop_reason(turn)],
+        usage_metadata=gemini_usage(usage(turn)),
+    )
 
 
 def _page_token(offset: int) -> str:
@@ -117,7 +257,24 @@ def create_gemini_app(state: FakeGeminiState) -> Starlette:
             body["nextPageToken"] = _page_token(start + size)
         return JSONResponse(body)
 
+    async def model_method(request: Request) -> Response:
+        if (refusal := refused(request)) is not None:
+            return refusal
+        model, _, method = request.path_params["target"].rpartition(":")
+        if method not in ("generateContent", "streamGenerateContent"):
+            return gemini_error(404, f"Method {method} is not served by the fake.")
+        stream = method == "streamGenerateContent"
+        turn = await take_turn(state, request, await json_body(request), gemini_error, model=model, stream=stream)
+        if isinstance(turn, Response):
+            return turn
+        ids = state.function_call_ids
+        if not stream:
+            return await whole_answer(turn, generate_content(turn, model, function_call_ids=ids), gemini_error)
+        encoder = GeminiStream(turn, model, function_call_ids=ids)
+        return ScriptedStream(turn, encoder, state.stream_outcomes, media_type="text/event-stream")
+
     routes = [Route(f"/{version}/models", list_models, methods=["GET"]) for version in API_VERSIONS]
+    routes += [Route(f"/{version}/models/{{target}}", model_method, methods=["POST"]) for version in API_VERSIONS]
     return fake_app(routes, state, gemini_error)
 
 

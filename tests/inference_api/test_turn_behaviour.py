@@ -141,8 +141,14 @@ def slow_settings(tmp_path: Path, **inference: Any) -> Any:
 
 
 def test_keep_alive_comments_flow_while_the_model_is_slow(tmp_path: Path) -> None:
+    # The route stops waiting for the model's first output after 0.1 s and opens the stream; the model's
+    # first words come at 0.6 s; meanwhile the client gets a comment every 0.2 s.
     settings = slow_settings(
-        tmp_path, local_provider_delta_delay_ms=600, local_provider_delta_words=100, keepalive_seconds=0.2
+        tmp_path,
+        local_provider_delta_delay_ms=600,
+        local_provider_delta_words=100,
+        keepalive_seconds=0.2,
+        provider_first_event_wait_seconds=0.1,
     )
     token = mint_local_token(settings=settings.auth, data_dir=tmp_path, user_id="patient")
     with live_server(lambda: create_app(settings)) as base_url:

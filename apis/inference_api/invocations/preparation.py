@@ -41,6 +41,7 @@ class PreparedTurn:
     tools: list[Any]
     system_prompt: str
     started: float
+    created_session: bool
 
 
 def resolve_session_id(body_session_id: str | None, header_session_id: str | None) -> str:
@@ -129,4 +130,5 @@ async def prepare_turn(
         tools=tools,
         system_prompt=request.system_prompt or default_system_prompt(),
         started=started,
+        created_session=created,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
@@ -16,6 +17,7 @@ from apis.inference_api.deps import (
     ModelsRepo,
     SessionsRepo,
 )
+from apis.inference_api.invocations.auto_title import name_new_session
 from apis.inference_api.invocations.preparation import prepare_turn
 from apis.inference_api.invocations.runner import TurnRun
 from apis.inference_api.invocations.schemas import InvocationRequest
@@ -59,6 +61,11 @@ async def invocations(
         store=TurnStore(turn=turn, sessions=sessions, costs=costs),
         active=active,
         keepalive_seconds=settings.inference.keepalive_seconds,
+        after_success=(
+            partial(name_new_session, turn=turn, sessions=sessions, models=models, settings=settings)
+            if turn.created_session
+            else None
+        ),
     )
     tasks: BackgroundTasks = request.app.state.background_tasks
     run.start(tasks)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any, cast
 
 from strands import Agent
@@ -38,7 +38,15 @@ _END = None
 class TurnRun:
     """One turn in flight: its task, its frames for the client, and what has been said so far."""
 
-    def __init__(self, turn: PreparedTurn, *, store: TurnStore, active: ActiveTurns, keepalive_seconds: float) -> None:
+    def __init__(
+        self,
+        turn: PreparedTurn,
+        *,
+        store: TurnStore,
+        active: ActiveTurns,
+        keepalive_seconds: float,
+        after_success: Callable[[], Coroutine[Any, Any, None]] | None = None,
+    ) -> None:
         self.turn = turn
         self.store = store
         self.active = active
@@ -52,6 +60,8 @@ class TurnRun:
         self.client_gone = False
         self.outcome = "complete"
         self.task: asyncio.Task[None]
+        self.tasks: BackgroundTasks | None = None
+        self.after_success = after_success
 
     @property
     def provider(self) -> str:
@@ -83,6 +93,7 @@ class TurnRun:
 
     def start(self, tasks: BackgroundTasks) -> None:
         """Run the turn as tracked background work: it must finish storing even if the client leaves."""
+        self.tasks = tasks
         self.task = tasks.spawn(self.run(), name="chat-turn")
 
     @property
@@ -160,8 +171,10 @@ class TurnRun:
             self.call = CallTranslator(message_id=new_id())
             self.call_started = time.perf_counter()
             self.call_first_byte_ms = None
-            if not self.first_event.done():
-                self.first_event.set_result(None)
+        elif not self.first_event.done():
+            # Some models announce the message before they send the request: the provider has answered
+            # only once something other than messageStart arrives.
+            self.first_event.set_result(None)
         if self.call is None:
             return
         for name, data in self.call.translate(event):
@@ -224,3 +237,5 @@ class TurnRun:
         await self.store.finish_turn()
         self._emit("metadata", self.store.turn_metadata_frame(latency_ms=total_ms, first_byte_ms=self.first_byte_ms))
         self._emit("done", {})
+        if self.after_success is not None and self.tasks is not None:
+            self.tasks.spawn(self.after_success(), name="after-turn")

@@ -112,7 +112,10 @@ def _gemini(key: _ModelKey) -> Model:
         raise ProviderUnavailableError(
             "Gemini is not configured: set GEMINI_API_KEY (or GOOGLE_API_KEY)", code="provider_not_configured"
         )
-    http_options: dict[str, object] = {"timeout": int(settings.provider_timeout_seconds * 1000)}
+    http_options: dict[str, object] = {
+        "timeout": int(settings.provider_timeout_seconds * 1000),
+        "retry_options": {"attempts": 1},  # as for the other providers: the client decides whether to retry
+    }
     if settings.gemini_base_url:
         http_options["base_url"] = settings.gemini_base_url
     return GeminiModel(

@@ -58,6 +58,8 @@ def _translate(exc: BaseException, label: str) -> ProviderError | None:
             return _status(label, int(status))
         case openai.APIConnectionError() | httpx.TransportError() | BotoCoreError():
             return ProviderError(f"{label} could not be reached", code="provider_unreachable")
+        case openai.APIError():  # an error the server sent inside its stream
+            return ProviderError(f"{label} failed while answering", code="provider_error")
     return None
 
 

@@ -1,0 +1,45 @@
+"""After the first turn of a new session, name it: best-effort work in the background.
+
+A failure here must not touch the turn, which has ended: the session keeps its default title, and the
+failure is logged, counted (`colloquy_suppressed_errors_total{where="sessions.auto_title"}`) and listed in
+docs/suppressions.md. `POST /chat/generate-title` remains for a client that wants another try.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from apis.inference_api.invocations.preparation import PreparedTurn
+from apis.shared.config import Settings
+from apis.shared.errors import ProviderError, StorageError
+from apis.shared.models import ModelRepository
+from apis.shared.observability import SUPPRESSED_ERRORS
+from apis.shared.providers.chat_models import build_chat_model
+from apis.shared.sessions import SessionChanges, SessionRepository
+from apis.shared.sessions.metadata import DEFAULT_TITLE
+from apis.shared.sessions.titles import TITLE_OPTIONS, generate_title, title_model
+
+logger = logging.getLogger(__name__)
+
+
+async def name_new_session(
+    *, turn: PreparedTurn, sessions: SessionRepository, models: ModelRepository, settings: Settings
+) -> None:
+    """Give the session a title from its first message, unless someone named it meanwhile."""
+    user_id, session_id = turn.user_id, turn.session.session_id
+    try:
+        model = await title_model(models=models, title_model_id=settings.inference.title_model_id)
+        chat_model = build_chat_model(
+            model,
+            TITLE_OPTIONS,
+            providers=settings.providers,
+            inference=settings.inference,
+            region=settings.storage.aws_region,
+        )
+        title = await generate_title(chat_model=chat_model, provider=model.provider, text=turn.request.message)
+        current = await sessions.get_session(user_id, session_id)
+        if current is not None and current.title == DEFAULT_TITLE:
+            await sessions.update_session(user_id, session_id, SessionChanges(title=title))
+    except (ProviderError, StorageError) as exc:  # suppressed: a title is a nicety; the turn has ended well
+        SUPPRESSED_ERRORS.labels(where="sessions.auto_title").inc()
+        logger.warning("could not name a new session; it keeps its default title", exc_info=exc)

@@ -1,0 +1,73 @@
+"""Session titles: a few words naming a conversation, written by a model from its first message.
+
+The offline `local` model would only echo the prompt, so for it the title is the message's opening words:
+deterministic, and still a fair name for the conversation.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from strands.models import Model
+
+from apis.shared.errors import ProviderError, ProviderUnavailableError
+from apis.shared.models import ManagedModel, ModelRepository
+from apis.shared.providers.chat_models import TurnOptions
+from apis.shared.providers.failures import provider_failure
+
+MAX_TITLE_LENGTH = 50
+# Titles are short and should read the same each time.
+TITLE_OPTIONS = TurnOptions(temperature=0.2, max_tokens=32)
+TITLE_INSTRUCTIONS = (
+    "You name conversations. Reply with a title of at most six words for a conversation that begins with the "
+    "user's message. Reply with the title alone: no quotes, no trailing punctuation."
+)
+_QUOTES = "\"'\u201c\u201d\u2018\u2019`*#"
+
+
+def clean_title(raw: str) -> str:
+    """The first line, unquoted, spaces folded, cut at a word to at most 50 characters."""
+    line = next((part for part in raw.strip().splitlines() if part.strip()), "")
+    line = re.sub(r"^(title\s*:\s*)", "", line.strip(), flags=re.IGNORECASE).strip(_QUOTES + " ").rstrip(".!?:;,")
+    line = " ".join(line.split())
+    if len(line) <= MAX_TITLE_LENGTH:
+        return line
+    cut = line[: MAX_TITLE_LENGTH + 1].rsplit(" ", 1)[0]
+    return (cut if cut else line[:MAX_TITLE_LENGTH]).rstrip(".,;:-")[:MAX_TITLE_LENGTH]
+
+
+def opening_words(text: str) -> str:
+    """The title the offline model gives: the message's first words."""
+    return clean_title(" ".join(text.split()[:8])) or "New conversation"
+
+
+async def generate_title(*, chat_model: Model, provider: str, text: str) -> str:
+    """A title for a conversation opening with `text`; ProviderError if the model fails or says nothing."""
+    if provider == "local":
+        return opening_words(text)
+    messages: Any = [{"role": "user", "content": [{"text": text[:4000]}]}]
+    pieces: list[str] = []
+    try:
+        async for event in chat_model.stream(messages, system_prompt=TITLE_INSTRUCTIONS):
+            delta = event.get("contentBlockDelta", {}).get("delta", {})
+            if "text" in delta:
+                pieces.append(delta["text"])
+    except Exception as exc:
+        failure = provider_failure(exc, provider)
+        if failure is None:
+            raise
+        raise failure from exc
+    title = clean_title("".join(pieces))
+    if not title:
+        raise ProviderError("the model gave no title", code="provider_error")
+    return title
+
+
+async def title_model(*, models: ModelRepository, title_model_id: str | None) -> ManagedModel:
+    """The model that writes titles: TITLE_MODEL_ID if set, else the catalogue's default."""
+    model = await (models.get_by_model_id(title_model_id) if title_model_id else models.get_default())
+    if model is None or not model.enabled:
+        named = f"TITLE_MODEL_ID={title_model_id}" if title_model_id else "a default model"
+        raise ProviderUnavailableError(f"no model can write titles: the catalogue has no {named}")
+    return model
