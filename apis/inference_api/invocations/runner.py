@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine
+from contextlib import aclosing
 from typing import Any, cast
 
 from strands import Agent
@@ -160,11 +161,20 @@ class TurnRun:
             conversation_manager=NullConversationManager(),
             retry_strategy=None,
         )
-        async for event in agent.stream_async(self.turn.request.message):
-            if "event" in event:
-                self._on_model_event(event["event"])
-            elif "message" in event:
-                await self._on_message(event["message"])
+        # Closed here, in this task, whatever happens: the agent's spans must end where they began.
+        stream = cast("AsyncGenerator[dict[str, Any], None]", agent.stream_async(self.turn.request.message))
+        async with aclosing(stream) as events:
+            async for event in events:
+                await self._on_agent_event(event)
+
+    async def _on_agent_event(self, event: dict[str, Any]) -> None:
+        if "event" in event:
+            self._on_model_event(event["event"])
+            # When the provider's bytes are already buffered, the SDK hands over chunk after chunk
+            # without waiting: let the relay send what was queued before parsing the next one.
+            await asyncio.sleep(0)
+        elif "message" in event:
+            await self._on_message(event["message"])
 
     def _on_model_event(self, event: dict[str, Any]) -> None:
         if "messageStart" in event:

@@ -1,17 +1,22 @@
 """Build the Strands model that runs a turn on a managed model, from the provider settings.
 
 A provider that is not configured is a 503 naming the missing setting, raised before anything streams.
-Models are cached per process by their whole configuration: building a Bedrock client reads botocore's
-service models (tens of milliseconds), and a model object is safe to share between concurrent turns.
+Models are cached by their whole configuration, with one SDK client each: building a client costs tens of
+milliseconds (botocore's service models, a TLS context), and reusing it keeps its connections open. A model
+object is safe to share between concurrent turns. An async client belongs to the event loop it first ran
+on, so the cache key includes the running loop (a service has one; a test suite has many).
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from functools import lru_cache
 
 import boto3
+import openai
 from botocore.config import Config
+from google import genai
 from strands.models import CacheConfig, Model
 from strands.models.bedrock import BedrockModel
 from strands.models.gemini import GeminiModel
@@ -43,6 +48,7 @@ class _ModelKey:
     region: str
     settings: ProviderSettings
     inference: InferenceSettings
+    event_loop: int
 
 
 def build_chat_model(
@@ -56,7 +62,8 @@ def build_chat_model(
     """The Strands model for `model` with the turn's options; ProviderUnavailableError if not configured."""
     caching = options.caching and model.supports_caching
     key_options = TurnOptions(options.temperature, options.max_tokens, caching)
-    return _cached_model(_ModelKey(model.provider, model.model_id, key_options, region, providers, inference))
+    loop = id(asyncio.get_running_loop())
+    return _cached_model(_ModelKey(model.provider, model.model_id, key_options, region, providers, inference, loop))
 
 
 @lru_cache(maxsize=128)
@@ -101,9 +108,8 @@ def _openai(key: _ModelKey) -> Model:
     if settings.openai_base_url:
         client_args["base_url"] = settings.openai_base_url
     cache = CacheConfig(strategy="auto") if key.options.caching else None
-    return OpenAIModel(
-        client_args=client_args, model_id=key.model_id, params=_params(key, "max_tokens"), cache_config=cache
-    )
+    client = openai.AsyncOpenAI(**client_args)  # type: ignore[arg-type]
+    return OpenAIModel(client=client, model_id=key.model_id, params=_params(key, "max_tokens"), cache_config=cache)
 
 
 def _gemini(key: _ModelKey) -> Model:
@@ -118,11 +124,8 @@ def _gemini(key: _ModelKey) -> Model:
     }
     if settings.gemini_base_url:
         http_options["base_url"] = settings.gemini_base_url
-    return GeminiModel(
-        client_args={"api_key": settings.gemini_api_key, "http_options": http_options},
-        model_id=key.model_id,
-        params=_params(key, "max_output_tokens"),
-    )
+    client = genai.Client(api_key=settings.gemini_api_key, http_options=http_options)  # type: ignore[arg-type]
+    return GeminiModel(client=client, model_id=key.model_id, params=_params(key, "max_output_tokens"))
 
 
 def _bedrock(key: _ModelKey) -> Model:

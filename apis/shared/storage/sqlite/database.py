@@ -57,8 +57,20 @@ def translate_errors() -> Iterator[None]:
         raise StorageError("the database failed to complete the request") from exc
 
 
+class _Connection(sqlite3.Connection):
+    """A connection that knows its database's in-process write lock."""
+
+    write_lock: threading.Lock
+    lock_timeout_seconds: float
+
+
 class SqliteDatabase:
-    """Hands each worker thread its own connection to one database file."""
+    """Hands each worker thread its own connection to one database file.
+
+    Writers of one process queue on a lock of their own before asking SQLite for its write lock: SQLite's
+    busy handler polls rather than queues, and with dozens of threads a writer can lose every poll until
+    its timeout. Across processes (the other service), the busy timeout still decides.
+    """
 
     def __init__(self, path: Path, *, busy_timeout_ms: int) -> None:
         self.path = path
@@ -66,13 +78,20 @@ class SqliteDatabase:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
         self._closed = False
 
     def _connect(self) -> sqlite3.Connection:
         # isolation_level=None: we issue BEGIN ourselves, so a write transaction takes its lock up front.
         connection = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, timeout=self._busy_timeout_ms / 1000
+            self.path,
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=self._busy_timeout_ms / 1000,
+            factory=_Connection,
         )
+        connection.write_lock = self._write_lock
+        connection.lock_timeout_seconds = self._busy_timeout_ms / 1000
         connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
         connection.execute("PRAGMA foreign_keys = ON")
         connection.execute("PRAGMA synchronous = NORMAL")
@@ -110,10 +129,17 @@ class SqliteDatabase:
 @contextmanager
 def write_transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """BEGIN IMMEDIATE: take the write lock first, so the busy timeout applies and no upgrade can deadlock."""
-    connection.execute("BEGIN IMMEDIATE")
+    lock: threading.Lock | None = getattr(connection, "write_lock", None)
+    if lock is not None and not lock.acquire(timeout=getattr(connection, "lock_timeout_seconds", 5.0)):
+        raise StorageUnavailableError("the database is busy; try again shortly")
     try:
-        yield connection
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+    finally:
+        if lock is not None:
+            lock.release()

@@ -1,0 +1,34 @@
+"""The OpenAI fake of the test suite as a process of its own, answering every chat call with the same turn:
+64 deltas with no delay, then usage. Run by bench.turns; `python -m bench.fake_openai PORT`."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+import uvicorn
+
+from tests.fakes.openai_server import FakeOpenAIState, create_openai_app
+from tests.fakes.scripts import ChatScript, Text, Turn, Usage
+
+DELTAS = 64
+BENCH_TURN: Turn = [*(Text(f"w{index} ") for index in range(DELTAS)), Usage(input_tokens=50, output_tokens=DELTAS)]
+
+
+@dataclass
+class RepeatingScript(ChatScript):
+    """Every call gets the same turn, for as many calls as a benchmark makes."""
+
+    def next_turn(self) -> Turn | None:
+        return BENCH_TURN
+
+
+def main() -> None:
+    state = FakeOpenAIState(script=RepeatingScript())
+    uvicorn.run(
+        create_openai_app(state), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False
+    )
+
+
+if __name__ == "__main__":
+    main()
