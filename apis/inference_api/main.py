@@ -10,6 +10,12 @@ from apis.inference_api.ping import router as ping_router
 from apis.shared.bootstrap import resources_lifespan, service_version
 from apis.shared.config import Settings, load_settings
 from apis.shared.http import install_common
+from apis.shared.providers.warm_up import preload
+
+
+def preload_providers(settings: Settings) -> None:
+    """The turn's libraries, loaded in the background right after start."""
+    preload(settings.providers)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -20,7 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Colloquy inference API",
         version=service_version(),
         description="The Bedrock AgentCore Runtime contract: GET /ping and POST /invocations.",
-        lifespan=resources_lifespan(settings, seed_roles=False),
+        lifespan=resources_lifespan(settings, seed_roles=False, warm_up=preload_providers),
     )
     app.state.active_turns = ActiveTurns()
     install_common(app, service="inference-api", retry_after_seconds=settings.storage.storage_retry_after_seconds)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -83,9 +84,13 @@ async def service_resources(settings: Settings, *, seed_roles: bool) -> AsyncIte
 
 
 def resources_lifespan(
-    settings: Settings, *, seed_roles: bool
+    settings: Settings, *, seed_roles: bool, warm_up: Callable[[Settings], None] | None = None
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    """A FastAPI lifespan that opens the service's resources and puts them on `app.state`."""
+    """A FastAPI lifespan that opens the service's resources and puts them on `app.state`.
+
+    `warm_up`, if given, runs in a worker thread once the service is up: work it would rather do before
+    its first request than during it, without delaying the start.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -96,6 +101,8 @@ def resources_lifespan(
             app.state.login_sync = resources.login_sync
             app.state.permission_cache = resources.permission_cache
             app.state.background_tasks = resources.background_tasks
+            if warm_up is not None:
+                resources.background_tasks.spawn(asyncio.to_thread(warm_up, settings), name="warm-up")
             yield
 
     return lifespan

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
-
-from strands.models import Model
+from typing import TYPE_CHECKING, Any
 
 from apis.inference_api.invocations.schemas import InvocationRequest
 from apis.shared.auth import AuthenticatedUser
@@ -25,7 +23,10 @@ from apis.shared.sessions import MessageRole, SessionMetadata, SessionRepository
 from apis.shared.sessions import messages as messages_service
 from apis.shared.sessions import metadata as sessions_service
 from apis.shared.sessions.history import provider_history
-from apis.shared.tools import BUILTIN_TOOLS
+from apis.shared.tools import BUILTIN_TOOL_IDS, load_tool
+
+if TYPE_CHECKING:
+    from strands.models import Model
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +63,9 @@ def resolve_tools(requested: list[str] | None, permissions: EffectivePermissions
     for tool_id in dict.fromkeys(requested or []):
         if not permissions.allows_tool(tool_id):
             raise ForbiddenError(f"tool {tool_id!r} is not allowed for your roles", code="tool_not_allowed")
-        if tool_id not in BUILTIN_TOOLS:
+        if tool_id not in BUILTIN_TOOL_IDS:
             raise RuleViolation(f"unknown tool {tool_id!r}", code="unknown_tool")
-        tools.append(BUILTIN_TOOLS[tool_id])
+        tools.append(load_tool(tool_id))
     return tools
 
 

@@ -16,10 +16,6 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine
 from contextlib import aclosing
 from typing import Any, cast
 
-from strands import Agent
-from strands.agent.conversation_manager import NullConversationManager
-from strands.types.content import Messages
-
 from apis.inference_api.invocations.preparation import PreparedTurn
 from apis.inference_api.invocations.sse import KEEP_ALIVE, frame
 from apis.inference_api.invocations.translator import CallTranslator
@@ -152,9 +148,12 @@ class TurnRun:
         self._emit("done", {})
 
     async def _stream_agent(self) -> None:
+        from strands import Agent  # loaded at the first turn, or earlier by the service's warm-up
+        from strands.agent.conversation_manager import NullConversationManager
+
         agent = Agent(
             model=self.turn.chat_model,
-            messages=cast("Messages", self.turn.history),
+            messages=cast("Any", self.turn.history),
             tools=self.turn.tools,
             system_prompt=self.turn.system_prompt,
             callback_handler=None,

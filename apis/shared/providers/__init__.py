@@ -1,5 +1,2 @@
-"""Model providers: the offline `local` model for chat turns, and the live catalogues of the cloud providers."""
-
-from apis.shared.providers.local import LocalChatModel
-
-__all__ = ["LocalChatModel"]
+"""Model providers: building the chat model of a turn, the offline `local` model, the live catalogues, and the
+translation of their failures. Provider SDKs are imported on first use (see chat_models.py)."""

@@ -12,20 +12,17 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from functools import lru_cache
-
-import boto3
-import openai
-from botocore.config import Config
-from google import genai
-from strands.models import CacheConfig, Model
-from strands.models.bedrock import BedrockModel
-from strands.models.gemini import GeminiModel
-from strands.models.openai import OpenAIModel
+from typing import TYPE_CHECKING
 
 from apis.shared.config import InferenceSettings, ProviderSettings
 from apis.shared.errors import ProviderUnavailableError
 from apis.shared.models import ManagedModel
-from apis.shared.providers.local import LocalChatModel
+
+if TYPE_CHECKING:
+    from strands.models import Model
+
+# Each SDK (and Strands' model for it) is imported where its model is built: on a small machine each takes
+# a second or more to import, a deployment uses one or two, and a service must start in two seconds.
 
 # An OpenAI-compatible server of one's own (Ollama, vLLM) needs no key, but the SDK insists on one.
 _PLACEHOLDER_API_KEY = "not-needed"
@@ -70,6 +67,8 @@ def build_chat_model(
 def _cached_model(key: _ModelKey) -> Model:
     match key.provider:
         case "local":
+            from apis.shared.providers.local import LocalChatModel
+
             return LocalChatModel(
                 model_id=key.model_id,
                 words_per_delta=key.inference.local_provider_delta_words,
@@ -94,6 +93,10 @@ def _params(key: _ModelKey, max_tokens_name: str) -> dict[str, object]:
 
 
 def _openai(key: _ModelKey) -> Model:
+    import openai
+    from strands.models import CacheConfig
+    from strands.models.openai import OpenAIModel
+
     settings = key.settings
     if not settings.openai_api_key and not settings.openai_base_url:
         raise ProviderUnavailableError(
@@ -113,6 +116,9 @@ def _openai(key: _ModelKey) -> Model:
 
 
 def _gemini(key: _ModelKey) -> Model:
+    from google import genai
+    from strands.models.gemini import GeminiModel
+
     settings = key.settings
     if not settings.gemini_api_key:
         raise ProviderUnavailableError(
@@ -129,6 +135,11 @@ def _gemini(key: _ModelKey) -> Model:
 
 
 def _bedrock(key: _ModelKey) -> Model:
+    import boto3
+    from botocore.config import Config
+    from strands.models import CacheConfig
+    from strands.models.bedrock import BedrockModel
+
     region = key.settings.bedrock_region or key.region
     session = boto3.session.Session(region_name=region)
     if session.get_credentials() is None:

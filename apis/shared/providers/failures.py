@@ -9,17 +9,6 @@ from __future__ import annotations
 
 import logging
 
-import httpx
-import openai
-from botocore.exceptions import BotoCoreError, ClientError
-from google.genai import errors as genai_errors
-from strands.types.exceptions import (
-    ContextWindowOverflowException,
-    EventLoopException,
-    MaxTokensReachedException,
-    ModelThrottledException,
-)
-
 from apis.shared.errors import ProviderError
 
 logger = logging.getLogger(__name__)
@@ -28,6 +17,8 @@ _LABELS = {"bedrock": "Bedrock", "openai": "OpenAI", "gemini": "Gemini", "local"
 
 def provider_failure(exc: BaseException, provider: str) -> ProviderError | None:
     """The ProviderError for `exc`, logged with its traceback; None if `exc` did not come from the provider."""
+    from strands.types.exceptions import EventLoopException
+
     if isinstance(exc, EventLoopException) and exc.__cause__ is not None:
         exc = exc.__cause__
     label = _LABELS.get(provider, provider)
@@ -38,6 +29,18 @@ def provider_failure(exc: BaseException, provider: str) -> ProviderError | None:
 
 
 def _translate(exc: BaseException, label: str) -> ProviderError | None:
+    # Imported here, not at the top: by the time a provider failed, its SDK is loaded, and the services
+    # start without loading SDKs they may never use.
+    import httpx
+    import openai
+    from botocore.exceptions import BotoCoreError, ClientError
+    from google.genai import errors as genai_errors
+    from strands.types.exceptions import (
+        ContextWindowOverflowException,
+        MaxTokensReachedException,
+        ModelThrottledException,
+    )
+
     match exc:
         case ProviderError():
             return exc

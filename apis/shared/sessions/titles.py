@@ -7,14 +7,15 @@ deterministic, and still a fair name for the conversation.
 from __future__ import annotations
 
 import re
-from typing import Any
-
-from strands.models import Model
+from typing import TYPE_CHECKING, Any
 
 from apis.shared.errors import ProviderError, ProviderUnavailableError
 from apis.shared.models import ManagedModel, ModelRepository
 from apis.shared.providers.chat_models import TurnOptions
 from apis.shared.providers.failures import provider_failure
+
+if TYPE_CHECKING:
+    from strands.models import Model
 
 MAX_TITLE_LENGTH = 50
 # Titles are short and should read the same each time.

@@ -1,5 +1,20 @@
-"""Tools a chat turn may offer the model, by id; which ones a caller may enable is the roles' business."""
+"""Tools a chat turn may offer the model, by id; which ones a caller may enable is the roles' business.
 
-from apis.shared.tools.builtin import BUILTIN_TOOLS, calculator, current_time, evaluate
+The tools are Strands tools, loaded with Strands on first use rather than when a service starts.
+"""
 
-__all__ = ["BUILTIN_TOOLS", "calculator", "current_time", "evaluate"]
+from __future__ import annotations
+
+from typing import Any
+
+BUILTIN_TOOL_IDS = ("calculator", "current_time")
+
+
+def load_tool(tool_id: str) -> Any:
+    """The Strands tool with this id (one of BUILTIN_TOOL_IDS)."""
+    from apis.shared.tools.builtin import BUILTIN_TOOLS
+
+    return BUILTIN_TOOLS[tool_id]
+
+
+__all__ = ["BUILTIN_TOOL_IDS", "load_tool"]
