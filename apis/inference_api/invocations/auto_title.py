@@ -14,10 +14,9 @@ from apis.shared.config import Settings
 from apis.shared.errors import ProviderError, StorageError
 from apis.shared.models import ModelRepository
 from apis.shared.observability import SUPPRESSED_ERRORS
-from apis.shared.providers.chat_models import build_chat_model
 from apis.shared.sessions import SessionChanges, SessionRepository
 from apis.shared.sessions.metadata import DEFAULT_TITLE
-from apis.shared.sessions.titles import TITLE_OPTIONS, generate_title, title_model
+from apis.shared.sessions.titles import title_for
 
 logger = logging.getLogger(__name__)
 
@@ -28,15 +27,7 @@ async def name_new_session(
     """Give the session a title from its first message, unless someone named it meanwhile."""
     user_id, session_id = turn.user_id, turn.session.session_id
     try:
-        model = await title_model(models=models, title_model_id=settings.inference.title_model_id)
-        chat_model = build_chat_model(
-            model,
-            TITLE_OPTIONS,
-            providers=settings.providers,
-            inference=settings.inference,
-            region=settings.storage.aws_region,
-        )
-        title = await generate_title(chat_model=chat_model, provider=model.provider, text=turn.request.message)
+        title = await title_for(models=models, settings=settings, text=turn.request.message)
         current = await sessions.get_session(user_id, session_id)
         if current is not None and current.title == DEFAULT_TITLE:
             await sessions.update_session(user_id, session_id, SessionChanges(title=title))

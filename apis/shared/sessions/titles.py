@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from apis.shared.config import Settings
 from apis.shared.errors import ProviderError, ProviderUnavailableError
 from apis.shared.models import ManagedModel, ModelRepository
-from apis.shared.providers.chat_models import TurnOptions
+from apis.shared.providers.chat_models import TurnOptions, build_chat_model
 from apis.shared.providers.failures import provider_failure
 
 if TYPE_CHECKING:
@@ -72,3 +73,16 @@ async def title_model(*, models: ModelRepository, title_model_id: str | None) ->
         named = f"TITLE_MODEL_ID={title_model_id}" if title_model_id else "a default model"
         raise ProviderUnavailableError(f"no model can write titles: the catalogue has no {named}")
     return model
+
+
+async def title_for(*, models: ModelRepository, settings: Settings, text: str) -> str:
+    """A title for a conversation opening with `text`, by the title model (TITLE_MODEL_ID or the default)."""
+    model = await title_model(models=models, title_model_id=settings.inference.title_model_id)
+    chat_model = build_chat_model(
+        model,
+        TITLE_OPTIONS,
+        providers=settings.providers,
+        inference=settings.inference,
+        region=settings.storage.aws_region,
+    )
+    return await generate_title(chat_model=chat_model, provider=model.provider, text=text)
