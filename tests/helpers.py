@@ -1,14 +1,19 @@
-"""Small builders of unique test data, so that tests never collide on ids."""
+"""What many tests share: unique test data (so tests never collide on ids), stores on each backend, SSE parsing."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from apis.shared.config import StorageBackend, StorageSettings
+from apis.shared.storage import Storage, initialize_storage, open_storage
+
+T = TypeVar("T")
 
 
 def random_user_id() -> str:
@@ -50,3 +55,27 @@ def parse_sse(body: str) -> list[tuple[str, dict[str, Any]]]:
         fields = dict(line.split(": ", 1) for line in lines)
         events.append((fields["event"], json.loads(fields["data"])))
     return events
+
+
+@asynccontextmanager
+async def repository_on(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    *,
+    memory: Callable[[], T],
+    pick: Callable[[Storage], T],
+) -> AsyncIterator[T]:
+    """A fresh repository on the backend of `request.param`: "memory" (the fake), "local" or "dynamodb".
+
+    One contract suite per domain runs against all three through this, each on an empty store.
+    """
+    if request.param == "memory":
+        yield memory()
+        return
+    settings = settings_for_backend(request.param, request, tmp_path)
+    await initialize_storage(settings)
+    storage = await open_storage(settings)
+    try:
+        yield pick(storage)
+    finally:
+        await storage.close()

@@ -9,31 +9,17 @@ from apis.shared.config import StorageSettings
 from apis.shared.costs import CostRepository
 from apis.shared.storage import dynamo
 from apis.shared.storage.dynamo.client import Table, dynamodb_client
-from apis.shared.storage.dynamo.costs import DynamoCostRepository
 from apis.shared.storage.memory.costs import InMemoryCostRepository
-from apis.shared.storage.sqlite.costs import SqliteCostRepository
-from apis.shared.storage.sqlite.database import SqliteDatabase
-from apis.shared.storage.sqlite.migrations import migrate
+from tests.helpers import BACKENDS, repository_on
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("dynamodb", marks=pytest.mark.dynamodb)])
+@pytest.fixture(params=["memory", *BACKENDS])
 async def cost_repository(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[CostRepository]:
     """The in-memory fake, SQLite and DynamoDB on moto, each fresh and empty: one contract, three implementations."""
-    if request.param == "memory":
-        yield InMemoryCostRepository()
-    elif request.param == "sqlite":
-        database = SqliteDatabase(tmp_path / "costs.sqlite3", busy_timeout_ms=5000)
-        try:
-            await database.run(migrate)
-            yield SqliteCostRepository(database)
-        finally:
-            database.close()
-    else:
-        table = await _dynamo_table(request.getfixturevalue("dynamo_storage_settings"))
-        try:
-            yield DynamoCostRepository(table)
-        finally:
-            table.client.close()
+    async with repository_on(
+        request, tmp_path, memory=InMemoryCostRepository, pick=lambda storage: storage.costs
+    ) as repository:
+        yield repository
 
 
 @pytest.fixture

@@ -1,3 +1,5 @@
+"""The model catalogue repository on every backend."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -6,21 +8,14 @@ from pathlib import Path
 import pytest
 
 from apis.shared.models import ModelRepository
-from apis.shared.storage import initialize_storage, open_storage
 from apis.shared.storage.memory.models import InMemoryModelRepository
-from tests.helpers import BACKENDS, settings_for_backend
+from tests.helpers import BACKENDS, repository_on
 
 
 @pytest.fixture(params=["memory", *BACKENDS])
 async def model_repository(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ModelRepository]:
-    """The in-memory fake, SQLite and DynamoDB on moto: one contract, three implementations."""
-    if request.param == "memory":
-        yield InMemoryModelRepository()
-        return
-    settings = settings_for_backend(request.param, request, tmp_path)
-    await initialize_storage(settings)
-    storage = await open_storage(settings)
-    try:
-        yield storage.models
-    finally:
-        await storage.close()
+    """The in-memory fake, SQLite and DynamoDB on moto, each fresh and empty: one contract, three implementations."""
+    async with repository_on(
+        request, tmp_path, memory=InMemoryModelRepository, pick=lambda storage: storage.models
+    ) as repository:
+        yield repository
