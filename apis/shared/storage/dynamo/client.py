@@ -28,6 +28,7 @@ from apis.shared.storage.dynamo.errors import (
     TRANSIENT_CANCELLATION_CODES,
     CancellationReason,
     cancellation_reasons,
+    error_code,
     map_exceptions,
     record,
 )
@@ -173,6 +174,28 @@ class Table:
                 ) from cancelled
             await backoff(attempt)
         raise self.busy(cancelled)
+
+    async def update_existing(self, key: Item, expression: str, names: dict[str, str], values: Item) -> Item | None:
+        """UpdateItem on an item that must exist: its attributes after the update, or None if there is none."""
+
+        def write() -> Item | None:
+            try:
+                response = self.client.update_item(
+                    TableName=self.name,
+                    Key=key,
+                    UpdateExpression=expression,
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=values,
+                    ReturnValues="ALL_NEW",
+                )
+            except ClientError as exc:
+                if error_code(exc) == "ConditionalCheckFailedException":
+                    return None  # no such item: nothing was written
+                raise
+            return response["Attributes"]
+
+        return await self.run(write)
 
     async def query(self, request: QueryInputTypeDef, *, want: int, page_size: int = 0) -> list[Item]:
         """Up to `want` items of a Query, in its order; reads on while pages come back short (filters, 1 MB).

@@ -76,23 +76,7 @@ class DynamoRoleRepository:
         expression, names, values = set_expression(codec.changed_attributes(changes, now_iso()))
         key = codec.role_key(role_id)
 
-        def write() -> Item | None:
-            try:
-                return self._table.client.update_item(
-                    TableName=self._table.name,
-                    Key=key,
-                    UpdateExpression=expression,
-                    ConditionExpression="attribute_exists(pk)",
-                    ExpressionAttributeNames=names,
-                    ExpressionAttributeValues=values,
-                    ReturnValues="ALL_NEW",
-                )["Attributes"]
-            except ClientError as exc:
-                if error_code(exc) == _CONDITION_FAILED:
-                    return None
-                raise
-
-        item = await self._table.run(write)
+        item = await self._table.update_existing(key, expression, names, values)
         return codec.role_from_item(item) if item is not None else None
 
     async def delete(self, role_id: str) -> AppRole | None:

@@ -11,15 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from apis.shared.pagination import Page, decode_token, encode_token
 from apis.shared.sessions.exceptions import MessageIdTaken, SessionIdTaken, SessionNotFound
 from apis.shared.sessions.models import Message, SessionChanges, SessionMetadata
 from apis.shared.storage.dynamo import schema
 from apis.shared.storage.dynamo import session_items as codec
 from apis.shared.storage.dynamo.client import Item, Table, deserialize, serialize, set_expression
-from apis.shared.storage.dynamo.errors import error_code
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import QueryInputTypeDef, TransactWriteItemTypeDef
@@ -144,23 +141,7 @@ class DynamoSessionRepository:
         expression, names, values = set_expression(paths)
         key = self._key(user_id, session_id)
 
-        def write() -> Item | None:
-            try:
-                return self._table.client.update_item(
-                    TableName=self._table.name,
-                    Key=key,
-                    UpdateExpression=expression,
-                    ConditionExpression="attribute_exists(pk)",
-                    ExpressionAttributeNames=names,
-                    ExpressionAttributeValues=values,
-                    ReturnValues="ALL_NEW",
-                )["Attributes"]
-            except ClientError as exc:
-                if error_code(exc) == "ConditionalCheckFailedException":
-                    return None  # deleted since it was read
-                raise
-
-        item = await self._table.run(write)
+        item = await self._table.update_existing(key, expression, names, values)
         return codec.session_from_item(item) if item is not None else None
 
     async def delete_session(self, user_id: str, session_id: str) -> SessionMetadata | None:

@@ -11,13 +11,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from apis.shared.pagination import Page, decode_token, encode_token
 from apis.shared.storage.dynamo import schema
 from apis.shared.storage.dynamo import user_items as codec
-from apis.shared.storage.dynamo.client import Item, Table, serialize, set_expression
-from apis.shared.storage.dynamo.errors import error_code
+from apis.shared.storage.dynamo.client import Table, serialize, set_expression
 from apis.shared.users.models import UserLogin, UserProfile, UserStatus
 
 if TYPE_CHECKING:
@@ -62,23 +59,9 @@ class DynamoUserRepository:
     async def set_status(self, user_id: str, status: UserStatus) -> UserProfile | None:
         key = codec.profile_key(user_id)
 
-        def write() -> Item | None:
-            try:
-                return self._table.client.update_item(
-                    TableName=self._table.name,
-                    Key=key,
-                    UpdateExpression="SET #status = :status",
-                    ConditionExpression="attribute_exists(pk)",
-                    ExpressionAttributeNames={"#status": codec.STATUS},
-                    ExpressionAttributeValues=serialize({":status": status.value}),
-                    ReturnValues="ALL_NEW",
-                )["Attributes"]
-            except ClientError as exc:
-                if error_code(exc) == "ConditionalCheckFailedException":
-                    return None  # no such user: nothing was written
-                raise
-
-        item = await self._table.run(write)
+        item = await self._table.update_existing(
+            key, "SET #status = :status", {"#status": codec.STATUS}, serialize({":status": status.value})
+        )
         return codec.profile_from_item(item) if item is not None else None
 
     async def list_users(
