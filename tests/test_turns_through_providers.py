@@ -7,50 +7,15 @@ after the first byte are told apart.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from apis.shared.config import ProviderSettings
-from tests.fakes.bedrock_server import FakeBedrockState
-from tests.fakes.gemini_server import FakeGeminiState
-from tests.fakes.openai_server import FakeOpenAIState
 from tests.fakes.scripts import Fail, StreamError, Text, ToolCall, Usage
-from tests.fakes.server import FakeProviderState, RunningFake
-from tests.fixtures.services import Services, open_services, service_settings
-from tests.helpers import local_storage_settings, parse_sse, random_session_id, random_user_id
-
-PROVIDERS = ["openai", "bedrock", "gemini"]
-MODEL_IDS = {"openai": "gpt-fake", "bedrock": "anthropic.claude-fake-v1:0", "gemini": "gemini-fake"}
-PRICES = {"inputPricePerMillionTokens": 3.0, "outputPricePerMillionTokens": 15.0}
-
-
-@pytest.fixture
-async def cloud(
-    tmp_path: Path,
-    no_provider_environment: None,
-    openai_fake: RunningFake[FakeOpenAIState],
-    gemini_fake: RunningFake[FakeGeminiState],
-    bedrock_fake: RunningFake[FakeBedrockState],
-) -> AsyncIterator[tuple[Services, dict[str, FakeProviderState]]]:
-    """Both services with every provider configured against its fake, and one managed model on each."""
-    providers = ProviderSettings.model_construct(
-        openai_api_key="sk-turn-test",
-        openai_base_url=openai_fake.url,
-        gemini_api_key="gemini-turn-test",
-        gemini_base_url=gemini_fake.url,
-        provider_timeout_seconds=10.0,
-    )
-    settings = service_settings(local_storage_settings(tmp_path)).model_copy(update={"providers": providers})
-    async with open_services(settings) as services:
-        admin = services.auth_as("root", roles=["admin"])
-        for provider, model_id in MODEL_IDS.items():
-            body = {"modelId": model_id, "modelName": model_id, "provider": provider, **PRICES}
-            created = await services.app.post("/admin/managed-models", json=body, headers=admin)
-            assert created.status_code == 201, created.text
-        yield services, {"openai": openai_fake.state, "gemini": gemini_fake.state, "bedrock": bedrock_fake.state}
+from tests.fakes.server import FakeProviderState
+from tests.fixtures.providers import MODEL_IDS, PROVIDERS
+from tests.fixtures.services import Services
+from tests.helpers import parse_sse, random_session_id, random_user_id
 
 
 async def turn(services: Services, headers: dict[str, str], provider: str, **body: Any) -> tuple[Any, str]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from apis.shared.dependencies import (
     AdminPermissions,
     AppSettings,
+    BlobsStore,
     CallerPermissions,
     CurrentProfile,
     CurrentUser,
+    FilesRepo,
     ModelsRepo,
     PermissionCacheDep,
     RolesRepo,
@@ -19,9 +21,11 @@ from apis.shared.dependencies import (
 __all__ = [
     "AdminPermissions",
     "AppSettings",
+    "BlobsStore",
     "CallerPermissions",
     "CurrentProfile",
     "CurrentUser",
+    "FilesRepo",
     "ModelsRepo",
     "PermissionCacheDep",
     "RolesRepo",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from apis.app_api.chat.router import router as chat_router
+from apis.app_api.files.router import router as files_router
 from apis.app_api.health.router import router as health_router
 from apis.app_api.models.router import router as models_router
 from apis.app_api.providers.router import router as providers_router
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(sessions_router)
     app.include_router(chat_router)
+    app.include_router(files_router)
     app.include_router(users_router)
     app.include_router(admin_users_router)
     app.include_router(roles_router)

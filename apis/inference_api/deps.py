@@ -7,7 +7,15 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from apis.inference_api.ping import ActiveTurns
-from apis.shared.dependencies import AppSettings, CallerPermissions, CostsRepo, CurrentUser, ModelsRepo, SessionsRepo
+from apis.shared.dependencies import (
+    AppSettings,
+    CallerPermissions,
+    CostsRepo,
+    CurrentUser,
+    ModelsRepo,
+    SessionsRepo,
+    StorageDep,
+)
 
 
 def get_active_turns(request: Request) -> ActiveTurns:
@@ -25,4 +33,5 @@ __all__ = [
     "CurrentUser",
     "ModelsRepo",
     "SessionsRepo",
+    "StorageDep",
 ]

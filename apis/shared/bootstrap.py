@@ -11,10 +11,11 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 
-from apis.shared.auth import TokenValidator, build_token_validator
+from apis.shared.auth import TokenValidator, build_token_validator, load_or_create_key_pair
 from apis.shared.background import BackgroundTasks
-from apis.shared.config import Settings
+from apis.shared.config import Settings, StorageBackend
 from apis.shared.errors import StorageError
+from apis.shared.files.upload_tokens import UploadTokens
 from apis.shared.models import ensure_first_model
 from apis.shared.observability import configure_logging
 from apis.shared.rbac import PermissionCache, seed_system_roles
@@ -40,6 +41,15 @@ class ServiceResources:
     login_sync: LoginSync
     permission_cache: PermissionCache
     background_tasks: BackgroundTasks
+    upload_tokens: UploadTokens | None
+
+
+def _upload_tokens(settings: Settings) -> UploadTokens | None:
+    """The local folder has no presigned URLs: the app API signs its own, with the key kept in DATA_DIR."""
+    if settings.storage.storage_backend is not StorageBackend.LOCAL:
+        return None
+    key_pair = load_or_create_key_pair(settings.storage.data_dir)
+    return UploadTokens(key_pair, issuer=settings.auth.local_token_issuer)
 
 
 async def _seed(settings: Settings, storage: Storage, *, seed_roles: bool) -> None:
@@ -75,6 +85,7 @@ async def service_resources(settings: Settings, *, seed_roles: bool) -> AsyncIte
                     roles=storage.roles, ttl_seconds=settings.auth.permission_cache_seconds
                 ),
                 background_tasks=tasks,
+                upload_tokens=_upload_tokens(settings),
             )
         finally:
             # Turns still storing their answers, titles still being written: let them finish first.
@@ -101,6 +112,7 @@ def resources_lifespan(
             app.state.login_sync = resources.login_sync
             app.state.permission_cache = resources.permission_cache
             app.state.background_tasks = resources.background_tasks
+            app.state.upload_tokens = resources.upload_tokens
             if warm_up is not None:
                 resources.background_tasks.spawn(asyncio.to_thread(warm_up, settings), name="warm-up")
             yield

@@ -49,6 +49,10 @@ class StorageSettings(BaseSettings):
     def sqlite_path(self) -> Path:
         return self.data_dir / "colloquy.sqlite3"
 
+    @property
+    def blobs_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
 
 class AuthSettings(BaseSettings):
     """How tokens are checked. Local mode signs with a key pair kept in `DATA_DIR`."""
@@ -134,6 +138,36 @@ class ProviderSettings(BaseSettings):
     provider_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
 
 
+class FilesSettings(BaseSettings):
+    """Chat attachments: which types, how large, and how long their upload and download URLs live."""
+
+    model_config = _config()
+
+    # Names from: pdf, docx, xlsx, txt, md, html, csv, png, jpeg, gif, webp.
+    files_allowed_types: str = "pdf,docx,xlsx,txt,md,html,csv,png,jpeg,gif,webp"
+    files_max_file_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    files_max_message_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
+    files_max_per_message: int = Field(default=5, ge=1, le=20)
+    files_max_user_bytes: int = Field(default=1024 * 1024 * 1024, ge=1)
+    files_upload_url_seconds: int = Field(default=900, ge=30, le=7 * 86_400)
+    files_download_url_seconds: int = Field(default=300, ge=10, le=7 * 86_400)
+    # Text extracted from a document for a provider that cannot read the document itself stops here.
+    files_extracted_text_max_chars: int = Field(default=200_000, ge=1000)
+
+    @property
+    def allowed_types(self) -> list[str]:
+        return [name.strip().lower() for name in self.files_allowed_types.split(",") if name.strip()]
+
+    @model_validator(mode="after")
+    def _check_types(self) -> Self:
+        from apis.shared.files.file_types import ALL_TYPE_NAMES
+
+        unknown = sorted(set(self.allowed_types) - set(ALL_TYPE_NAMES))
+        if unknown:
+            raise ValueError(f"FILES_ALLOWED_TYPES names unknown types: {', '.join(unknown)}")
+        return self
+
+
 class Settings(BaseModel):
     """Everything a service reads at start."""
 
@@ -144,6 +178,7 @@ class Settings(BaseModel):
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     inference: InferenceSettings = Field(default_factory=InferenceSettings)
     providers: ProviderSettings = Field(default_factory=ProviderSettings)
+    files: FilesSettings = Field(default_factory=FilesSettings)
 
     @model_validator(mode="after")
     def _check_combinations(self) -> Self:
@@ -176,6 +211,7 @@ def load_settings() -> Settings:
             observability=ObservabilitySettings(),
             inference=InferenceSettings(),
             providers=ProviderSettings(),
+            files=FilesSettings(),
         )
     except ValidationError as exc:
         problems = "; ".join(

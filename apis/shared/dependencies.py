@@ -10,6 +10,7 @@ from apis.shared.auth import AuthenticatedUser, TokenUser
 from apis.shared.config import Settings
 from apis.shared.costs import CostRepository
 from apis.shared.errors import ForbiddenError
+from apis.shared.files import BlobStore, FileRepository
 from apis.shared.models import ModelRepository
 from apis.shared.rbac import EffectivePermissions, PermissionCache, RoleRepository
 from apis.shared.sessions import SessionRepository
@@ -37,6 +38,14 @@ def get_models(request: Request) -> ModelRepository:
 
 def get_costs(request: Request) -> CostRepository:
     return get_storage(request).costs
+
+
+def get_files(request: Request) -> FileRepository:
+    return get_storage(request).files
+
+
+def get_blobs(request: Request) -> BlobStore:
+    return get_storage(request).blobs
 
 
 def get_users(request: Request) -> UserRepository:
@@ -94,6 +103,8 @@ StorageDep = Annotated[Storage, Depends(get_storage)]
 SessionsRepo = Annotated[SessionRepository, Depends(get_sessions)]
 ModelsRepo = Annotated[ModelRepository, Depends(get_models)]
 CostsRepo = Annotated[CostRepository, Depends(get_costs)]
+FilesRepo = Annotated[FileRepository, Depends(get_files)]
+BlobsStore = Annotated[BlobStore, Depends(get_blobs)]
 UsersRepo = Annotated[UserRepository, Depends(get_users)]
 RolesRepo = Annotated[RoleRepository, Depends(get_roles)]
 PermissionCacheDep = Annotated[PermissionCache, Depends(get_permission_cache)]

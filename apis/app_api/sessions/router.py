@@ -6,14 +6,27 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from apis.app_api.deps import CurrentUser, SessionsRepo
+from apis.app_api.deps import BlobsStore, CurrentUser, FilesRepo, SessionsRepo
 from apis.app_api.sessions.dependencies import OwnedSession, SessionIdPath
 from apis.app_api.sessions.schemas import BulkDeleteIn, BulkDeleteOut, BulkDeleteRow, MessagePage, SessionPage
+from apis.shared.files import BlobStore, FileRepository
+from apis.shared.files import service as files_service
 from apis.shared.sessions import SessionChanges, SessionMetadata
 from apis.shared.sessions import messages as messages_service
 from apis.shared.sessions import metadata as sessions_service
+from apis.shared.sessions.metadata import BeforeDelete
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
+
+
+def _attachments_remover(files: FileRepository, blobs: BlobStore, user_id: str) -> BeforeDelete:
+    """Deletes a session's attachments; a failure to delete bytes is a 503 and the session stays for a retry."""
+
+    async def remove(session_id: str) -> None:
+        await files_service.delete_session_files(files=files, blobs=blobs, user_id=user_id, session_id=session_id)
+
+    return remove
+
 
 NextToken = Annotated[str | None, Query(max_length=2048, description="the nextToken of the previous page")]
 
@@ -40,9 +53,16 @@ async def list_sessions(
 
 
 @router.post("/bulk-delete", response_model=BulkDeleteOut)
-async def bulk_delete_sessions(body: BulkDeleteIn, user: CurrentUser, sessions: SessionsRepo) -> BulkDeleteOut:
-    """Delete up to 20 sessions; each row says whether its session was deleted."""
-    results = await sessions_service.bulk_delete(sessions=sessions, user_id=user.user_id, session_ids=body.session_ids)
+async def bulk_delete_sessions(
+    body: BulkDeleteIn, user: CurrentUser, sessions: SessionsRepo, files: FilesRepo, blobs: BlobsStore
+) -> BulkDeleteOut:
+    """Delete up to 20 sessions with their attachments; each row says whether its session was deleted."""
+    results = await sessions_service.bulk_delete(
+        sessions=sessions,
+        user_id=user.user_id,
+        session_ids=body.session_ids,
+        before_delete=_attachments_remover(files, blobs, user.user_id),
+    )
     rows = [BulkDeleteRow(session_id=r.session_id, success=r.success, error=r.error) for r in results]
     deleted = sum(row.success for row in rows)
     return BulkDeleteOut(deleted_count=deleted, failed_count=len(rows) - deleted, results=rows)
@@ -64,9 +84,16 @@ async def put_session_metadata(
 
 
 @router.delete("/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_session(session_id: SessionIdPath, user: CurrentUser, sessions: SessionsRepo) -> Response:
-    """Delete the session and its messages."""
-    await sessions_service.delete(sessions=sessions, user_id=user.user_id, session_id=session_id)
+async def delete_session(
+    session_id: SessionIdPath, user: CurrentUser, sessions: SessionsRepo, files: FilesRepo, blobs: BlobsStore
+) -> Response:
+    """Delete the session, its messages and its attachments (bytes and records; their quota is released)."""
+    await sessions_service.delete(
+        sessions=sessions,
+        user_id=user.user_id,
+        session_id=session_id,
+        before_delete=_attachments_remover(files, blobs, user.user_id),
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

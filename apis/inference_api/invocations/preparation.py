@@ -16,13 +16,16 @@ from apis.shared.auth import AuthenticatedUser
 from apis.shared.clock import utc_now
 from apis.shared.config import Settings
 from apis.shared.errors import ForbiddenError, NotFoundError, RuleViolation
-from apis.shared.models import ManagedModel, ModelRepository, managed_models
+from apis.shared.files import file_resolver
+from apis.shared.files.file_resolver import TurnAttachments
+from apis.shared.models import ManagedModel, managed_models
 from apis.shared.providers.chat_models import TurnOptions, build_chat_model
 from apis.shared.rbac import EffectivePermissions
-from apis.shared.sessions import MessageRole, SessionMetadata, SessionRepository
+from apis.shared.sessions import Message, MessageRole, SessionMetadata, SessionNotFound
 from apis.shared.sessions import messages as messages_service
 from apis.shared.sessions import metadata as sessions_service
 from apis.shared.sessions.history import provider_history
+from apis.shared.storage import Storage
 from apis.shared.tools import BUILTIN_TOOL_IDS, load_tool
 
 if TYPE_CHECKING:
@@ -39,10 +42,12 @@ class PreparedTurn:
     chat_model: Model
     request: InvocationRequest
     history: list[dict[str, Any]]
+    prompt: list[dict[str, Any]]
     tools: list[Any]
     system_prompt: str
     started: float
-    created_session: bool
+    # The conversation's first turn (new, or made by an upload before any message): it gets a title after.
+    first_turn: bool
 
 
 def resolve_session_id(body_session_id: str | None, header_session_id: str | None) -> str:
@@ -71,8 +76,6 @@ def resolve_tools(requested: list[str] | None, permissions: EffectivePermissions
 
 def check_unavailable_features(request: InvocationRequest) -> None:
     """Refuse what this server cannot do yet, rather than dropping it silently."""
-    if request.files or request.file_upload_ids:
-        raise RuleViolation("this server does not accept attachments yet", code="attachments_unsupported")
     if request.assistant_id:
         raise NotFoundError(f"assistant {request.assistant_id} not found", code="assistant_not_found")
 
@@ -91,16 +94,15 @@ async def prepare_turn(
     request: InvocationRequest,
     header_session_id: str | None,
     user: AuthenticatedUser,
-    sessions: SessionRepository,
-    models: ModelRepository,
+    storage: Storage,
     permissions: EffectivePermissions,
     settings: Settings,
 ) -> PreparedTurn:
-    """Validate the request, resolve session, model and tools, load history, and store the user message."""
+    """Validate the request, resolve session, model, tools and attachments, load history, store the message."""
     started = time.perf_counter()
     session_id = resolve_session_id(request.session_id, header_session_id)
     model = await managed_models.resolve_for_turn(
-        models=models, permissions=permissions, model_id=request.model_id, provider=request.provider
+        models=storage.models, permissions=permissions, model_id=request.model_id, provider=request.provider
     )
     options = TurnOptions(request.temperature, request.max_tokens, bool(request.caching_enabled))
     chat_model = build_chat_model(
@@ -108,19 +110,29 @@ async def prepare_turn(
     )
     tools = resolve_tools(request.enabled_tools, permissions)
     check_unavailable_features(request)
-    user_message = messages_service.new_message(MessageRole.USER, [{"text": request.message}])
-    session, created = await sessions_service.get_or_create(
-        sessions=sessions, user_id=user.user_id, session_id=session_id, first_message=user_message
+    attachments = await file_resolver.check_attachments(
+        files=storage.files,
+        settings=settings.files,
+        user_id=user.user_id,
+        session_id=session_id,
+        upload_ids=request.file_upload_ids or [],
+        inline=[file.decoded() for file in request.files or []],
     )
-    history: list[dict[str, Any]] = []
-    if not created:
-        recent = await sessions.list_recent_messages(
-            user.user_id, session_id, limit=settings.inference.history_max_messages
-        )
-        history = provider_history(recent)
-        session = await messages_service.append(
-            sessions=sessions, user_id=user.user_id, session_id=session_id, message=user_message
-        )
+    await file_resolver.load_bytes(attachments, blobs=storage.blobs)
+    # Built before anything is stored: a document that cannot be read is a 400 that leaves no trace.
+    attachment_blocks = await file_resolver.model_blocks(attachments, provider=model.provider, settings=settings.files)
+    user_message = messages_service.new_message(
+        MessageRole.USER, [*attachments.stored_blocks, {"text": request.message}]
+    )
+    session, first_turn, history = await _store_user_message(
+        storage=storage,
+        settings=settings,
+        user_id=user.user_id,
+        session_id=session_id,
+        message=user_message,
+        attachments=attachments,
+        provider=model.provider,
+    )
     return PreparedTurn(
         user_id=user.user_id,
         session=session,
@@ -128,8 +140,53 @@ async def prepare_turn(
         chat_model=chat_model,
         request=request,
         history=history,
+        prompt=[*attachment_blocks, {"text": request.message}],
         tools=tools,
         system_prompt=request.system_prompt or default_system_prompt(),
         started=started,
-        created_session=created,
+        first_turn=first_turn,
     )
+
+
+async def _store_user_message(
+    *,
+    storage: Storage,
+    settings: Settings,
+    user_id: str,
+    session_id: str,
+    message: Message,
+    attachments: TurnAttachments,
+    provider: str,
+) -> tuple[SessionMetadata, bool, list[dict[str, Any]]]:
+    """Store the inline files and the message (with the session if new); (session, first turn, history).
+
+    History is read before the message is appended, so that it holds only earlier messages.
+    """
+    await file_resolver.persist_inline(attachments, files=storage.files, blobs=storage.blobs, settings=settings.files)
+    try:
+        session, created = await sessions_service.get_or_create(
+            sessions=storage.sessions, user_id=user_id, session_id=session_id, first_message=message
+        )
+    except SessionNotFound:
+        # The id is someone else's: the inline files just stored for it go again before the 404.
+        await file_resolver.discard_inline(attachments, files=storage.files, blobs=storage.blobs)
+        raise
+    if created:
+        return session, True, []
+    # A session made by an upload before its first message is not new here, but its first turn names it.
+    first_turn = session.message_count == 0
+    recent = await storage.sessions.list_recent_messages(
+        user_id, session_id, limit=settings.inference.history_max_messages
+    )
+    history = await file_resolver.rehydrate_history(
+        provider_history(recent),
+        files=storage.files,
+        blobs=storage.blobs,
+        settings=settings.files,
+        user_id=user_id,
+        provider=provider,
+    )
+    session = await messages_service.append(
+        sessions=storage.sessions, user_id=user_id, session_id=session_id, message=message
+    )
+    return session, first_turn, history

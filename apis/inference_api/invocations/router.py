@@ -12,10 +12,8 @@ from apis.inference_api.deps import (
     ActiveTurnsDep,
     AppSettings,
     CallerPermissions,
-    CostsRepo,
     CurrentUser,
-    ModelsRepo,
-    SessionsRepo,
+    StorageDep,
 )
 from apis.inference_api.invocations.auto_title import name_new_session
 from apis.inference_api.invocations.preparation import prepare_turn
@@ -38,9 +36,7 @@ async def invocations(
     request: Request,
     body: InvocationRequest,
     user: CurrentUser,
-    sessions: SessionsRepo,
-    models: ModelsRepo,
-    costs: CostsRepo,
+    storage: StorageDep,
     permissions: CallerPermissions,
     settings: AppSettings,
     active: ActiveTurnsDep,
@@ -51,19 +47,18 @@ async def invocations(
         request=body,
         header_session_id=session_header,
         user=user,
-        sessions=sessions,
-        models=models,
+        storage=storage,
         permissions=permissions,
         settings=settings,
     )
     run = TurnRun(
         turn,
-        store=TurnStore(turn=turn, sessions=sessions, costs=costs),
+        store=TurnStore(turn=turn, sessions=storage.sessions, costs=storage.costs),
         active=active,
         keepalive_seconds=settings.inference.keepalive_seconds,
         after_success=(
-            partial(name_new_session, turn=turn, sessions=sessions, models=models, settings=settings)
-            if turn.created_session
+            partial(name_new_session, turn=turn, sessions=storage.sessions, models=storage.models, settings=settings)
+            if turn.first_turn
             else None
         ),
     )

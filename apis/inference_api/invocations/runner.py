@@ -161,7 +161,7 @@ class TurnRun:
             retry_strategy=None,
         )
         # Closed here, in this task, whatever happens: the agent's spans must end where they began.
-        stream = cast("AsyncGenerator[dict[str, Any], None]", agent.stream_async(self.turn.request.message))
+        stream = cast("AsyncGenerator[dict[str, Any], None]", agent.stream_async(cast("Any", self.turn.prompt)))
         async with aclosing(stream) as events:
             async for event in events:
                 await self._on_agent_event(event)

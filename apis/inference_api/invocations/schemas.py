@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
+from apis.shared.files.file_resolver import InlineAttachment
 from apis.shared.sessions import ApiModel, SessionId
 
 ProviderName = Literal["bedrock", "openai", "gemini", "local"]
@@ -26,6 +27,11 @@ class InlineFile(ApiModel):
         except (binascii.Error, ValueError) as exc:
             raise ValueError("bytes must be base64") from exc
         return value
+
+    def decoded(self) -> InlineAttachment:
+        return InlineAttachment(
+            filename=self.filename, content_type=self.content_type, data=base64.b64decode(self.bytes)
+        )
 
 
 class InvocationRequest(ApiModel):

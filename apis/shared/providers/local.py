@@ -41,6 +41,23 @@ def _tool_results(message: dict[str, Any]) -> list[str]:
     return [_texts({"content": result.get("content", [])}) for result in results]
 
 
+def _json_marker(value: object) -> str:
+    return f"<{len(value)} bytes>" if isinstance(value, bytes | bytearray) else str(value)
+
+
+def _attachments(message: dict[str, Any]) -> list[str]:
+    """What the offline model can say about attached files without reading them: name, format and size."""
+    described = []
+    for block in message.get("content", []):
+        for kind in ("document", "image"):
+            if kind in block:
+                attached = block[kind]
+                size = len(attached.get("source", {}).get("bytes", b""))
+                name = f"{attached['name']} " if "name" in attached else ""
+                described.append(f"{name}({attached.get('format', '?')} {kind}, {size} bytes)")
+    return described
+
+
 def compose_reply(messages: Sequence[dict[str, Any]]) -> str:
     """The reply to the last message, which the offline model only describes, never interprets."""
     last = messages[-1] if messages else {"content": []}
@@ -50,10 +67,13 @@ def compose_reply(messages: Sequence[dict[str, Any]]) -> str:
     prompt = _texts(last)
     words = len(prompt.split())
     earlier = sum(1 for message in messages[:-1] if message.get("role") == "user" and _texts(message))
+    attached = _attachments(last)
+    plural = "s" if len(attached) != 1 else ""
+    files = f" You attached {len(attached)} file{plural}: {'; '.join(attached)}." if attached else ""
     return (
         f"[local offline model] You said: \u201c{prompt}\u201d. That is {words} "
         f"word{'s' if words != 1 else ''} and {len(prompt)} characters, after {earlier} earlier "
-        f"message{'s' if earlier != 1 else ''} of yours in this conversation. "
+        f"message{'s' if earlier != 1 else ''} of yours in this conversation.{files} "
         "Configure a model provider for real answers."
     )
 
@@ -108,7 +128,8 @@ class LocalChatModel(Model):
                 yield delta
             yield {"contentBlockStop": {}}
             yield {"messageStop": {"stopReason": "end_turn"}}
-        prompt_text = (system_prompt or "") + json.dumps(history, default=str)
+        # Attachment bytes count as a marker of their size, not as the text of their repr.
+        prompt_text = (system_prompt or "") + json.dumps(history, default=_json_marker)
         input_tokens, output_tokens = estimate_tokens(prompt_text), estimate_tokens(output)
         yield {
             "metadata": {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from apis.shared.clock import now_iso
@@ -11,6 +12,8 @@ from apis.shared.sessions.models import Message, SessionChanges, SessionMetadata
 from apis.shared.sessions.repository import SessionRepository
 
 DEFAULT_TITLE = "New conversation"
+# Removes what belongs to a session in other domains (its attachments), given the session's id.
+BeforeDelete = Callable[[str], Awaitable[None]]
 MAX_BULK_DELETE = 20
 
 
@@ -88,7 +91,18 @@ async def update(
         return updated
 
 
-async def delete(*, sessions: SessionRepository, user_id: str, session_id: str) -> None:
+async def delete(
+    *, sessions: SessionRepository, user_id: str, session_id: str, before_delete: BeforeDelete | None = None
+) -> None:
+    """Delete the caller's session and its messages; `before_delete` first removes what hangs off it.
+
+    `before_delete` (the session's attachments) runs only once the session is known to be the caller's, and
+    before the session goes: if it fails, the session stays, the error reaches the client, and a retry
+    finishes the work.
+    """
+    if before_delete is not None:
+        await get_or_raise(sessions=sessions, user_id=user_id, session_id=session_id)
+        await before_delete(session_id)
     if await sessions.delete_session(user_id, session_id) is None:
         raise SessionNotFound(f"session {session_id} not found")
 
@@ -100,7 +114,13 @@ class BulkDeleteResult:
     error: str | None = None
 
 
-async def bulk_delete(*, sessions: SessionRepository, user_id: str, session_ids: list[str]) -> list[BulkDeleteResult]:
+async def bulk_delete(
+    *,
+    sessions: SessionRepository,
+    user_id: str,
+    session_ids: list[str],
+    before_delete: BeforeDelete | None = None,
+) -> list[BulkDeleteResult]:
     """Delete each session on its own; one failure does not stop the others and is reported in its row.
 
     Only "not found" becomes a failed row. A storage failure ends the request with 503 like any other route;
@@ -109,7 +129,7 @@ async def bulk_delete(*, sessions: SessionRepository, user_id: str, session_ids:
     results: list[BulkDeleteResult] = []
     for session_id in dict.fromkeys(session_ids):
         try:
-            await delete(sessions=sessions, user_id=user_id, session_id=session_id)
+            await delete(sessions=sessions, user_id=user_id, session_id=session_id, before_delete=before_delete)
         except SessionNotFound as exc:
             results.append(BulkDeleteResult(session_id=session_id, success=False, error=exc.detail))
         else:

@@ -1,4 +1,4 @@
-"""What a storage backend hands to a service: its repositories, a health probe and a way to close it."""
+"""What a storage backend hands to a service: its repositories, its blob store, a health probe and a way to close it."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from apis.shared.costs.repository import CostRepository
+from apis.shared.files.repository import BlobStore, FileRepository
 from apis.shared.models.repository import ModelRepository
 from apis.shared.rbac.repository import RoleRepository
 from apis.shared.sessions.repository import SessionRepository
@@ -22,5 +23,7 @@ class Storage:
     users: UserRepository
     roles: RoleRepository
     costs: CostRepository
+    files: FileRepository
+    blobs: BlobStore
     ping: Callable[[], Awaitable[None]]
     close: Callable[[], Awaitable[None]]

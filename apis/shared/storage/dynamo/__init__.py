@@ -12,9 +12,11 @@ from apis.shared.config import StorageSettings
 from apis.shared.errors import StorageError
 from apis.shared.storage.base import Storage
 from apis.shared.storage.dynamo import schema
+from apis.shared.storage.dynamo.blobs import S3BlobStore
 from apis.shared.storage.dynamo.client import Table, dynamodb_client, s3_client
 from apis.shared.storage.dynamo.costs import DynamoCostRepository
 from apis.shared.storage.dynamo.errors import error_code, map_exceptions, record
+from apis.shared.storage.dynamo.files import DynamoFileRepository
 from apis.shared.storage.dynamo.models import DynamoModelRepository
 from apis.shared.storage.dynamo.roles import DynamoRoleRepository
 from apis.shared.storage.dynamo.sessions import DynamoSessionRepository
@@ -36,6 +38,7 @@ async def open_storage(settings: StorageSettings) -> Storage:
     """Repositories over the configured table, which must exist (`colloquy storage init`): checked here."""
     # Building a client reads botocore's service models from disk: keep that off the event loop too.
     client = await anyio.to_thread.run_sync(partial(dynamodb_client, settings))
+    s3 = await anyio.to_thread.run_sync(partial(s3_client, settings))
     table = Table(client, settings.dynamodb_table_name)
     sessions = DynamoSessionRepository(table)
     try:
@@ -43,10 +46,19 @@ async def open_storage(settings: StorageSettings) -> Storage:
         await sessions.ping()
     except StorageError:
         await anyio.to_thread.run_sync(client.close)
+        await anyio.to_thread.run_sync(s3.close)
         raise
 
     async def close() -> None:
         await anyio.to_thread.run_sync(client.close)
+        await anyio.to_thread.run_sync(s3.close)
+
+    blobs = S3BlobStore(s3, settings.s3_bucket_name)
+
+    async def ping() -> None:
+        """Health reaches both halves: the records and the bytes."""
+        await sessions.ping()
+        await blobs.ping()
 
     return Storage(
         backend=BACKEND,
@@ -55,7 +67,9 @@ async def open_storage(settings: StorageSettings) -> Storage:
         users=DynamoUserRepository(table),
         roles=DynamoRoleRepository(table),
         costs=DynamoCostRepository(table),
-        ping=sessions.ping,
+        files=DynamoFileRepository(table),
+        blobs=blobs,
+        ping=ping,
         close=close,
     )
 

@@ -1,11 +1,13 @@
-"""The embedded backend: one SQLite file (and, later, a blob folder) under DATA_DIR."""
+"""The embedded backend: one SQLite file and a folder of attachment bytes under DATA_DIR."""
 
 from __future__ import annotations
 
 from apis.shared.config import StorageSettings
 from apis.shared.storage.base import Storage
+from apis.shared.storage.local_blobs import LocalBlobStore
 from apis.shared.storage.sqlite.costs import SqliteCostRepository
 from apis.shared.storage.sqlite.database import SqliteDatabase
+from apis.shared.storage.sqlite.files import SqliteFileRepository
 from apis.shared.storage.sqlite.migrations import migrate
 from apis.shared.storage.sqlite.models import SqliteModelRepository
 from apis.shared.storage.sqlite.roles import SqliteRoleRepository
@@ -39,6 +41,13 @@ async def open_storage(settings: StorageSettings) -> Storage:
     async def close() -> None:
         database.close()
 
+    blobs = LocalBlobStore(settings.blobs_dir)
+
+    async def ping() -> None:
+        """Health reaches both halves: the records and the bytes."""
+        await sessions.ping()
+        await blobs.ping()
+
     return Storage(
         backend="local",
         sessions=sessions,
@@ -46,6 +55,8 @@ async def open_storage(settings: StorageSettings) -> Storage:
         users=SqliteUserRepository(database),
         roles=SqliteRoleRepository(database),
         costs=SqliteCostRepository(database),
-        ping=sessions.ping,
+        files=SqliteFileRepository(database),
+        blobs=blobs,
+        ping=ping,
         close=close,
     )

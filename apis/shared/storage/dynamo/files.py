@@ -1,0 +1,215 @@
+"""FileRepository on DynamoDB: an item per attachment, a usage item per user, a claim per upload id.
+
+The layout is in file_items.py. Every change of status is one TransactWriteItems whose file action is
+conditioned on the status (and size) read just before, so of two concurrent calls exactly one writes; the
+usage item changes in the same transaction by `ADD`, which the server applies to the stored numbers. A
+condition that fails because the record changed meanwhile sends the call back to read it again, and what it
+is then decides (gone: None; no longer pending: FileNotPending). Reads are strongly consistent, so a caller
+always sees its own writes.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from apis.shared.errors import ConflictError
+from apis.shared.files.exceptions import FileNotPending, StorageQuotaExceeded
+from apis.shared.files.models import FileRecord, FileStatus, FileUsage
+from apis.shared.pagination import Page, decode_token, encode_token
+from apis.shared.storage.dynamo import file_items as codec
+from apis.shared.storage.dynamo import schema
+from apis.shared.storage.dynamo.client import Item, Table, serialize
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import QueryInputTypeDef, TransactWriteItemTypeDef, UpdateTypeDef
+
+_ATTEMPTS = 5  # re-reads after a record changed under a write; each one means another writer got through
+_FILTERED_PAGE_SIZE = 100  # the list reads this many items a page, as pending and failed ones are filtered out
+_SESSION_PAGE_SIZE = 1000  # a session's files are read in pages of this many
+_CHECK_FAILED = "ConditionalCheckFailed"
+_UNCHANGED = "#status = :seen AND #size = :size"
+_NAMES = {"#status": codec.STATUS, "#size": codec.SIZE_BYTES}
+
+
+def _as_seen(record: FileRecord) -> Item:
+    """The values of the `_UNCHANGED` condition: the record is still as `record` shows it."""
+    return {":seen": {"S": record.status.value}, ":size": codec.number(record.size_bytes)}
+
+
+class DynamoFileRepository:
+    """Attachment records and usage counters in the shared table; see file_items.py for the item layout."""
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    async def _get_item(self, key: Item) -> Item | None:
+        get_item = partial(self._table.client.get_item, TableName=self._table.name, Key=key, ConsistentRead=True)
+        item: Item | None = (await self._table.run(get_item)).get("Item")
+        return item
+
+    async def create_file(self, record: FileRecord) -> FileRecord:
+        absent = "attribute_not_exists(pk)"
+        reasons = await self._table.transact(
+            [
+                {"Put": {"TableName": self._table.name, "Item": item, "ConditionExpression": absent}}
+                for item in (codec.claim_item(record), codec.file_item(record))
+            ]
+        )
+        if reasons is not None:
+            raise ConflictError(f"upload id {record.upload_id} is taken")
+        return record
+
+    async def get_file(self, user_id: str, upload_id: str) -> FileRecord | None:
+        item = await self._get_item(codec.file_key(user_id, upload_id))
+        return codec.file_from_item(item) if item is not None else None
+
+    async def get_usage(self, user_id: str) -> FileUsage:
+        return codec.usage_from_item(await self._get_item(codec.usage_key(user_id)))
+
+    async def _pending(self, user_id: str, upload_id: str) -> FileRecord | None:
+        """The record as it is now: None if there is none; FileNotPending unless it is pending."""
+        current = await self.get_file(user_id, upload_id)
+        if current is not None and current.status != FileStatus.PENDING:
+            raise FileNotPending.of(current.upload_id, current.status)
+        return current
+
+    def _move(self, record: FileRecord, status: FileStatus, now: str) -> TransactWriteItemTypeDef:
+        """Set a new status on a file that is still as it was read."""
+        return {
+            "Update": {
+                "TableName": self._table.name,
+                "Key": codec.file_key(record.user_id, record.upload_id),
+                "UpdateExpression": "SET #status = :status, #updatedAt = :now",
+                "ConditionExpression": _UNCHANGED,
+                "ExpressionAttributeNames": {**_NAMES, "#updatedAt": "updatedAt"},
+                "ExpressionAttributeValues": {**_as_seen(record), ":status": {"S": status.value}, ":now": {"S": now}},
+            }
+        }
+
+    def _count(self, record: FileRecord, sign: int, *, max_user_bytes: int | None = None) -> TransactWriteItemTypeDef:
+        """Add (sign 1) or remove (sign -1) a file on its owner's usage; adding checks that it fits the quota."""
+        values: Item = {":bytes": codec.number(sign * record.size_bytes), ":files": codec.number(sign)}
+        if max_user_bytes is not None:
+            values[":room"] = codec.number(max_user_bytes - record.size_bytes)
+        update: UpdateTypeDef = {
+            "TableName": self._table.name,
+            "Key": codec.usage_key(record.user_id),
+            "UpdateExpression": "ADD #used :bytes, #count :files",
+            "ExpressionAttributeNames": {"#used": codec.USED_BYTES, "#count": codec.FILE_COUNT},
+            "ExpressionAttributeValues": values,
+        }
+        if max_user_bytes is not None:
+            # used + size <= limit, as used <= limit - size: the server compares with what is stored.
+            update["ConditionExpression"] = "attribute_not_exists(#used) OR #used <= :room"
+            update["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        return {"Update": update}
+
+    async def mark_ready(self, user_id: str, upload_id: str, *, max_user_bytes: int, now: str) -> FileRecord | None:
+        for _ in range(_ATTEMPTS):
+            current = await self._pending(user_id, upload_id)
+            if current is None:
+                return None
+            if current.size_bytes > max_user_bytes:  # no usage can make room for it: the condition cannot say so
+                used = (await self.get_usage(user_id)).used_bytes
+                raise StorageQuotaExceeded.of(
+                    used_bytes=used, max_user_bytes=max_user_bytes, size_bytes=current.size_bytes
+                )
+            reasons = await self._table.transact(
+                [self._move(current, FileStatus.READY, now), self._count(current, 1, max_user_bytes=max_user_bytes)]
+            )
+            if reasons is None:
+                return current.model_copy(update={"status": FileStatus.READY, "updated_at": now})
+            if reasons[0].code != _CHECK_FAILED:
+                used = codec.usage_from_item(reasons[1].item).used_bytes
+                raise StorageQuotaExceeded.of(
+                    used_bytes=used, max_user_bytes=max_user_bytes, size_bytes=current.size_bytes
+                )
+        raise self._table.busy()
+
+    async def mark_failed(self, user_id: str, upload_id: str, *, now: str) -> FileRecord | None:
+        for _ in range(_ATTEMPTS):
+            current = await self._pending(user_id, upload_id)
+            if current is None:
+                return None
+            if await self._table.transact([self._move(current, FileStatus.FAILED, now)]) is None:
+                return current.model_copy(update={"status": FileStatus.FAILED, "updated_at": now})
+        raise self._table.busy()
+
+    async def delete_file(self, user_id: str, upload_id: str) -> FileRecord | None:
+        for _ in range(_ATTEMPTS):
+            current = await self.get_file(user_id, upload_id)
+            if current is None:
+                return None
+            actions: list[TransactWriteItemTypeDef] = [
+                {
+                    "Delete": {
+                        "TableName": self._table.name,
+                        "Key": codec.file_key(user_id, upload_id),
+                        "ConditionExpression": _UNCHANGED,
+                        "ExpressionAttributeNames": _NAMES,
+                        "ExpressionAttributeValues": _as_seen(current),
+                    }
+                },
+                {"Delete": {"TableName": self._table.name, "Key": codec.claim_key(upload_id)}},
+            ]
+            if current.status == FileStatus.READY:
+                actions.append(self._count(current, -1))
+            if await self._table.transact(actions) is None:
+                return current
+        raise self._table.busy()
+
+    async def list_files(
+        self, user_id: str, *, limit: int, page_token: str | None = None, session_id: str | None = None
+    ) -> Page[FileRecord]:
+        after = decode_token(page_token, fields=("uploadId",))["uploadId"] if page_token is not None else None
+        names = {"#pk": schema.PARTITION_KEY, "#sk": schema.SORT_KEY, "#status": codec.STATUS}
+        values: dict[str, Any] = {":pk": codec.files_pk(user_id), ":ready": FileStatus.READY.value}
+        if after is None:
+            key_condition = "#pk = :pk AND begins_with(#sk, :prefix)"
+            values[":prefix"] = codec.FILE_SK_PREFIX
+        else:
+            # Only file items sort below a file key in this partition (the usage item's `USAGE` sorts above).
+            key_condition = "#pk = :pk AND #sk < :after"
+            values[":after"] = codec.file_sk(after)
+        filters = ["#status = :ready"]
+        if session_id is not None:
+            names["#session"], values[":session"] = codec.SESSION_ID, session_id
+            filters.append("#session = :session")
+        request: QueryInputTypeDef = {
+            "TableName": self._table.name,
+            "KeyConditionExpression": key_condition,
+            "FilterExpression": " AND ".join(filters),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": serialize(values),
+            "ScanIndexForward": False,
+            "ConsistentRead": True,
+        }
+        # One more than a page tells whether another page exists; the token is the last item returned, so
+        # whatever was read beyond it is read again next time rather than skipped.
+        found = await self._table.query(request, want=limit + 1, page_size=_FILTERED_PAGE_SIZE)
+        items = [codec.file_from_item(item) for item in found[:limit]]
+        more = len(found) > limit
+        return Page(items=items, next_token=encode_token({"uploadId": items[-1].upload_id}) if more else None)
+
+    async def list_session_files(self, user_id: str, session_id: str) -> list[FileRecord]:
+        index = codec.FILES_BY_SESSION
+        request: QueryInputTypeDef = {
+            "TableName": self._table.name,
+            "IndexName": index.name,
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#lsk, :prefix)",
+            "ExpressionAttributeNames": {"#pk": index.partition_key, "#lsk": index.sort_key},
+            "ExpressionAttributeValues": serialize(
+                {":pk": codec.files_pk(user_id), ":prefix": codec.session_files_prefix(session_id)}
+            ),
+            "Limit": _SESSION_PAGE_SIZE,
+            "ConsistentRead": True,  # a local index can be read consistently
+        }
+        found: list[Item] = []
+        while True:
+            response = await self._table.run(partial(self._table.client.query, **request))
+            found.extend(response["Items"])
+            start = response.get("LastEvaluatedKey")
+            if start is None:
+                return [codec.file_from_item(item) for item in found]
+            request["ExclusiveStartKey"] = start

@@ -1,0 +1,171 @@
+"""BlobStore on a local folder (`DATA_DIR/blobs`): one file per key, written so that no reader sees a torn file.
+
+A put writes a temporary file beside its target, fsyncs it, renames it over the target (atomic on POSIX) and
+fsyncs the directory, so a crash leaves the old object or the new one, never part of either; concurrent puts
+of one key each rename a whole file, and the last rename wins. Temporary names start with a dot, which no key
+can, so a reader never meets one. Directories are left in place when their last file goes: removing them
+would race with a put that is about to write into them.
+
+Every blocking call runs in anyio's worker threads. An OSError becomes `StorageError`, counted and logged
+with its cause; the error's detail names the store, never a path or the system's own text.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+from typing import TypeVar
+
+import anyio.to_thread
+
+from apis.shared.errors import StorageError
+from apis.shared.files.models import ATTACHMENT_KEY_PATTERN
+from apis.shared.observability import STORAGE_ERRORS
+
+logger = logging.getLogger(__name__)
+
+BACKEND = "local_blobs"
+_KEY = re.compile(ATTACHMENT_KEY_PATTERN)
+_TEMP_SUFFIX = ".tmp"
+
+T = TypeVar("T")
+
+
+def checked_key(key: str) -> str:
+    """`key` if it has the shape the files service makes; anything else could name a path outside the store."""
+    # fullmatch, because the pattern's `$` would also accept a trailing newline.
+    if not isinstance(key, str) or _KEY.fullmatch(key) is None:
+        raise ValueError("not a blob key: keys look like attachments/<owner digest>/<upload id>")
+    return key
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make a new, replaced or removed name durable: the rename is in the directory, not in the file."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _ensure_directory(directory: Path) -> None:
+    """Create `directory` and any missing parents, syncing each parent that gains an entry."""
+    missing: list[Path] = []
+    current = directory
+    while not current.is_dir() and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir()
+        except FileExistsError:
+            # Another put made it meanwhile; if it is a file instead, the write below fails with an OSError.
+            continue
+        _sync_directory(path.parent)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    _ensure_directory(path.parent)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TEMP_SUFFIX)
+    temp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        # Whatever stopped the write, the half-written temporary file must not stay behind.
+        temp.unlink(missing_ok=True)
+        raise
+    _sync_directory(path.parent)
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return None
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return
+    _sync_directory(path.parent)
+
+
+def _probe(root: Path) -> None:
+    """Create the root if missing, then create and remove a file in it: the one sure test of writability."""
+    root.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=root, prefix=".ping.", suffix=_TEMP_SUFFIX)
+    os.close(fd)
+    os.unlink(name)
+
+
+class LocalBlobStore:
+    """Bytes in files under `root`, one per key, at `root / key`; see the module docstring for the guarantees."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, key: str) -> Path:
+        return self.root / checked_key(key)
+
+    @contextmanager
+    def _translate(self, action: str) -> Iterator[None]:
+        """Raise StorageError, counted and logged with its cause, for any OSError inside the block."""
+        try:
+            yield
+        except OSError as exc:
+            STORAGE_ERRORS.labels(backend=BACKEND, kind="error").inc()
+            logger.error("local blob store under %s failed to %s", self.root, action, exc_info=exc)
+            raise StorageError(f"the local blob store failed to {action}; the service log has the details") from exc
+
+    async def _run(self, action: str, call: Callable[[], T]) -> T:
+        with self._translate(action):
+            return await anyio.to_thread.run_sync(call)
+
+    async def put(self, key: str, data: bytes, *, content_type: str) -> None:
+        """Store `data` whole under `key` (the content type is not kept: the file record holds it)."""
+        await self._run("write an object", partial(_write_atomically, self._path(key), data))
+
+    async def get(self, key: str) -> bytes | None:
+        """The bytes under `key`, or None if there are none."""
+        return await self._run("read an object", partial(_read, self._path(key)))
+
+    async def size(self, key: str) -> int | None:
+        """The size of the file under `key`, or None if there is none."""
+        return await self._run("read an object's size", partial(_size, self._path(key)))
+
+    async def delete(self, key: str) -> None:
+        """Remove the file under `key`; a missing one is fine, as deleting is retried."""
+        await self._run("delete an object", partial(_remove, self._path(key)))
+
+    async def presign_upload(self, key: str, *, content_type: str, size_bytes: int, expires_in: int) -> str | None:
+        """None: a folder has no URLs, so the app API serves its own signed upload route."""
+        checked_key(key)
+        return None
+
+    async def presign_download(self, key: str, *, filename: str, content_type: str, expires_in: int) -> str | None:
+        """None: the app API streams the bytes itself."""
+        checked_key(key)
+        return None
+
+    async def ping(self) -> None:
+        """Create the root if missing and prove it writable, so that a bad DATA_DIR stops the start."""
+        await self._run("write to its folder", partial(_probe, self.root))

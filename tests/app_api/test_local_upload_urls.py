@@ -1,0 +1,86 @@
+"""The local backend's signed upload route: the URL is the credential, so forged, expired or reused ones fail."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from apis.shared.auth import load_or_create_key_pair
+from apis.shared.clock import utc_now
+from apis.shared.files.upload_tokens import UploadGrant, UploadTokens
+from tests.attachments import presign, put_bytes, tiny_png
+from tests.fixtures.services import Services
+from tests.helpers import random_session_id, random_user_id
+
+PNG = tiny_png()
+
+
+async def presigned_png(services: Services, user_id: str) -> dict[str, str]:
+    response = await presign(services, user_id, random_session_id(), "a.png", "image/png", len(PNG))
+    assert response.status_code == 200, response.text
+    body: dict[str, str] = response.json()
+    assert body["uploadUrl"].startswith("/files/uploads/")
+    return body
+
+
+async def test_an_altered_or_foreign_upload_url_is_403(local_services: Services) -> None:
+    services, user = local_services, random_user_id()
+    presigned = await presigned_png(services, user)
+    token = presigned["uploadUrl"].removeprefix("/files/uploads/")
+    altered = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+
+    for url in (f"/files/uploads/{altered}", "/files/uploads/not-a-token", f"/files/uploads/{services.token(user)}"):
+        response = await put_bytes(services, url, PNG, "image/png")
+        assert response.status_code == 403, url
+        assert response.json()["code"] == "upload_url_invalid"
+    missing = await services.app.post(f"/files/{presigned['uploadId']}/complete", headers=services.auth(user))
+    assert missing.json()["code"] == "file_bytes_missing", "nothing was written through the bad URLs"
+
+
+async def test_an_expired_upload_url_is_403(local_services: Services) -> None:
+    services, user = local_services, random_user_id()
+    presigned = await presigned_png(services, user)
+    tokens = UploadTokens(
+        load_or_create_key_pair(services.settings.storage.data_dir),
+        issuer=services.settings.auth.local_token_issuer,
+    )
+    grant = UploadGrant(user_id=user, upload_id=presigned["uploadId"], size_bytes=len(PNG), mime_type="image/png")
+    expired = tokens.issue(grant, expires_at=utc_now() - timedelta(minutes=5))
+
+    response = await put_bytes(services, f"/files/uploads/{expired}", PNG, "image/png")
+
+    assert response.status_code == 403
+
+
+async def test_more_bytes_than_declared_are_refused(local_services: Services) -> None:
+    services, user = local_services, random_user_id()
+    presigned = await presigned_png(services, user)
+
+    response = await put_bytes(services, presigned["uploadUrl"], PNG + b"extra", "image/png")
+
+    assert response.status_code == 413
+    missing = await services.app.post(f"/files/{presigned['uploadId']}/complete", headers=services.auth(user))
+    assert missing.json()["code"] == "file_bytes_missing"
+
+
+async def test_a_completed_upload_takes_no_more_bytes(local_services: Services) -> None:
+    services, user = local_services, random_user_id()
+    presigned = await presigned_png(services, user)
+    await put_bytes(services, presigned["uploadUrl"], PNG, "image/png")
+    await services.app.post(f"/files/{presigned['uploadId']}/complete", headers=services.auth(user))
+
+    response = await put_bytes(services, presigned["uploadUrl"], b"\x89PNG\r\n\x1a\nother", "image/png")
+
+    assert response.status_code == 409
+    downloaded = await services.app.get(f"/files/{presigned['uploadId']}/download", headers=services.auth(user))
+    assert downloaded.content == PNG
+    assert downloaded.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_a_deleted_upload_url_is_404(local_services: Services) -> None:
+    services, user = local_services, random_user_id()
+    presigned = await presigned_png(services, user)
+    await services.app.delete(f"/files/{presigned['uploadId']}", headers=services.auth(user))
+
+    response = await put_bytes(services, presigned["uploadUrl"], PNG, "image/png")
+
+    assert response.status_code == 404
