@@ -9,6 +9,7 @@ import pytest
 
 from apis.shared.config import StorageBackend, StorageSettings
 from apis.shared.storage import initialize_storage
+from tests.attachments import presign, upload
 from tests.fixtures.moto import SerializedMotoServer, unique_storage_names
 from tests.fixtures.services import Services, open_services, service_settings
 from tests.helpers import parse_sse, random_session_id, random_user_id
@@ -49,6 +50,8 @@ async def test_every_storage_route_is_503_when_dynamodb_goes_away(
         "/invocations", json={"session_id": session_id, "message": "hi"}, headers=headers
     )
     assert parse_sse(turn.text)[-1][0] == "done"
+    uploaded = await upload(services, user, session_id, "notes.txt", "text/plain", b"notes")
+    upload_id = uploaded["uploadId"]
 
     server.stop()
     responses = [
@@ -58,8 +61,19 @@ async def test_every_storage_route_is_503_when_dynamodb_goes_away(
         await services.app.get(f"/sessions/{session_id}/messages", headers=headers),
         await services.app.delete(f"/sessions/{session_id}", headers=headers),
         await services.app.post("/sessions/bulk-delete", json={"sessionIds": [session_id]}, headers=headers),
+        await presign(services, user, session_id, "more.txt", "text/plain", 4),
+        await services.app.post(f"/files/{upload_id}/complete", headers=headers),
+        await services.app.get("/files", headers=headers),
+        await services.app.get("/files/quota", headers=headers),
+        await services.app.get(f"/files/{upload_id}/download", headers=headers),
+        await services.app.delete(f"/files/{upload_id}", headers=headers),
         await services.inference.post(
             "/invocations", json={"session_id": session_id, "message": "hi"}, headers=headers
+        ),
+        await services.inference.post(
+            "/invocations",
+            json={"session_id": session_id, "message": "hi", "file_upload_ids": [upload_id]},
+            headers=headers,
         ),
     ]
     health = await services.app.get("/health")

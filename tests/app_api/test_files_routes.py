@@ -242,3 +242,23 @@ async def test_the_files_routes_need_a_token(files_services: Services) -> None:
     ):
         response = await files_services.app.request(method, path)
         assert response.status_code == 401, (method, path)
+
+
+async def test_the_download_is_a_short_lived_storage_url_in_the_cloud_and_the_bytes_locally(
+    files_services: Services,
+) -> None:
+    services, user = files_services, random_user_id()
+    upload_id = (await upload(services, user, random_session_id(), "r é;port.pdf", "application/pdf", PDF))["uploadId"]
+
+    response = await services.app.get(f"/files/{upload_id}/download", headers=services.auth(user))
+
+    if services.settings.storage.storage_backend == "dynamodb":
+        assert response.status_code == 307
+        assert "X-Amz-Signature=" in response.headers["location"]
+        assert "X-Amz-Expires=300" in response.headers["location"]
+    else:
+        assert response.status_code == 200
+        assert response.content == PDF
+        assert response.headers["content-type"] == "application/pdf"
+    fetched = await download(services, user, upload_id)
+    assert fetched.headers["content-disposition"] == "attachment; filename*=UTF-8''r%20%C3%A9%3Bport.pdf"

@@ -73,7 +73,10 @@ def dynamodb_client(settings: StorageSettings) -> DynamoDBClient:
 
 
 def s3_client(settings: StorageSettings) -> S3Client:
-    return _session(settings).client("s3", endpoint_url=settings.aws_endpoint_url, config=client_config())
+    # Presigned URLs with Signature Version 4: the old version 2 that botocore may still pick is refused
+    # by every region opened since 2014.
+    config = client_config().merge(Config(signature_version="s3v4"))
+    return _session(settings).client("s3", endpoint_url=settings.aws_endpoint_url, config=config)
 
 
 TRANSACTION_ATTEMPTS = 10
