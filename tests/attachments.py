@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -22,27 +24,76 @@ def tiny_png(width: int = 1, height: int = 1) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
-def tiny_pdf(text: str = "Quarterly report: revenue grew") -> bytes:
-    """A one-page PDF that draws `text` in Helvetica, with a correct cross-reference table."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [
+def _pdf_string(text: str) -> bytes:
+    escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    return b"(" + escaped.encode("latin-1") + b")"
+
+
+def _page_content(lines: Sequence[str]) -> bytes:
+    """A content stream that writes `lines` in Helvetica, or draws one line (no text) when there are none."""
+    if not lines:
+        return b"0.5 w 72 72 m 540 720 l S"
+    body = b"\n".join(_pdf_string(line) + b" Tj T*" for line in lines)
+    return b"BT /F1 12 Tf 14 TL 72 720 Td\n" + body + b"\nET"
+
+
+def pdf_document(*pages: Sequence[str]) -> bytes:
+    """A PDF written by hand: catalog, page tree, Helvetica, a page and a content stream per page, xref, trailer."""
+    page_numbers = [4 + 2 * index for index in range(len(pages))]
+    kids = " ".join(f"{number} 0 R" for number in page_numbers)
+    objects: list[bytes] = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
     ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
+    for number, lines in zip(page_numbers, pages, strict=True):
+        content = _page_content(lines)
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+            + f"/Resources << /Font << /F1 3 0 R >> >> /Contents {number + 1} 0 R >>".encode()
+        )
+        objects.append(f"<< /Length {len(content)} >>\nstream\n".encode() + content + b"\nendstream")
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets: list[int] = []
     for number, body in enumerate(objects, start=1):
         offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref_at = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref_at}\n%%EOF\n".encode()
     return bytes(out)
+
+
+def tiny_pdf(text: str = "Quarterly report: revenue grew") -> bytes:
+    """A one-page PDF that says `text`."""
+    return pdf_document([text])
+
+
+def word_document(*paragraphs: str) -> bytes:
+    """A real DOCX with one paragraph per argument."""
+    from docx import Document
+
+    document = Document()
+    for paragraph in paragraphs:
+        document.add_paragraph(paragraph)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def workbook(*rows: Sequence[object]) -> bytes:
+    """A real XLSX whose one sheet holds `rows`."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(list(row))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
 
 
 async def put_bytes(services: Services, url: str, data: bytes, content_type: str) -> httpx.Response:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from apis.shared.storage import Storage
-from tests.attachments import download, tiny_pdf, tiny_png, upload
+from tests.attachments import download, tiny_pdf, tiny_png, upload, word_document
 from tests.fakes.scripts import Text, Usage
 from tests.fakes.server import FakeProviderState
 from tests.fixtures.providers import MODEL_IDS, PROVIDERS
@@ -108,17 +108,6 @@ async def test_a_pdf_and_a_png_reach_the_model_stay_in_history_and_go_with_the_s
     storage: Storage = services.app_asgi.state.storage
     assert await storage.files.list_session_files(user, session_id) == []
     assert (await services.app.get("/files/quota", headers=headers)).json()["usedBytes"] == 0
-
-
-def word_document(*paragraphs: str) -> bytes:
-    from docx import Document
-
-    document = Document()
-    for paragraph in paragraphs:
-        document.add_paragraph(paragraph)
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
 
 
 @pytest.mark.parametrize(("provider", "as_text"), [("openai", True), ("gemini", True), ("bedrock", False)])

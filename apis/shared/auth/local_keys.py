@@ -12,7 +12,6 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from apis.shared.durable_files import sync_directory, write_temp
 from apis.shared.errors import ConfigurationError
 
 KEY_DIRECTORY = "auth"
@@ -82,14 +82,14 @@ def _publish_new_private_key(path: Path) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     try:
-        temp = _write_temp(path, pem)  # mkstemp creates it 0600, and the link shares that inode
+        temp = write_temp(path, pem)  # mkstemp creates it 0600, and the link shares that inode
         try:
             # Another process published first: its key is the one everyone uses, ours is dropped.
             with contextlib.suppress(FileExistsError):
                 os.link(temp, path)
         finally:
             temp.unlink(missing_ok=True)
-        _sync_directory(path.parent)
+        sync_directory(path.parent)
     except OSError as exc:
         raise ConfigurationError(f"cannot create the local signing key {path}") from exc
 
@@ -100,7 +100,7 @@ def _publish_public_key(path: Path, pem: bytes) -> None:
         if path.read_bytes() == pem:
             return
     try:
-        temp = _write_temp(path, pem)
+        temp = write_temp(path, pem)
         try:
             temp.chmod(0o644)
             os.replace(temp, path)
@@ -125,29 +125,6 @@ def _read_private_key(path: Path) -> ec.EllipticCurvePrivateKey:
     if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
         raise ConfigurationError(f"the local signing key {path} is not a P-256 EC key")
     return key
-
-
-def _write_temp(path: Path, data: bytes) -> Path:
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    temp = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except OSError:
-        temp.unlink(missing_ok=True)
-        raise
-    return temp
-
-
-def _sync_directory(directory: Path) -> None:
-    """Make the new name durable: a key lost to a power cut would invalidate every token issued with it."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _public_pem(public_key: ec.EllipticCurvePublicKey) -> bytes:

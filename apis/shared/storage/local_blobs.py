@@ -24,6 +24,7 @@ from typing import TypeVar
 
 import anyio.to_thread
 
+from apis.shared.durable_files import TEMP_SUFFIX, sync_directory, write_temp
 from apis.shared.errors import StorageError
 from apis.shared.files.models import ATTACHMENT_KEY_PATTERN
 from apis.shared.observability import STORAGE_ERRORS
@@ -32,7 +33,6 @@ logger = logging.getLogger(__name__)
 
 BACKEND = "local_blobs"
 _KEY = re.compile(ATTACHMENT_KEY_PATTERN)
-_TEMP_SUFFIX = ".tmp"
 
 T = TypeVar("T")
 
@@ -43,15 +43,6 @@ def checked_key(key: str) -> str:
     if not isinstance(key, str) or _KEY.fullmatch(key) is None:
         raise ValueError("not a blob key: keys look like attachments/<owner digest>/<upload id>")
     return key
-
-
-def _sync_directory(directory: Path) -> None:
-    """Make a new, replaced or removed name durable: the rename is in the directory, not in the file."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _ensure_directory(directory: Path) -> None:
@@ -67,24 +58,18 @@ def _ensure_directory(directory: Path) -> None:
         except FileExistsError:
             # Another put made it meanwhile; if it is a file instead, the write below fails with an OSError.
             continue
-        _sync_directory(path.parent)
+        sync_directory(path.parent)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
     _ensure_directory(path.parent)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TEMP_SUFFIX)
-    temp = Path(name)
+    temp = write_temp(path, data)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
         os.replace(temp, path)
     except BaseException:
-        # Whatever stopped the write, the half-written temporary file must not stay behind.
         temp.unlink(missing_ok=True)
         raise
-    _sync_directory(path.parent)
+    sync_directory(path.parent)
 
 
 def _read(path: Path) -> bytes | None:
@@ -106,13 +91,13 @@ def _remove(path: Path) -> None:
         path.unlink()
     except FileNotFoundError:
         return
-    _sync_directory(path.parent)
+    sync_directory(path.parent)
 
 
 def _probe(root: Path) -> None:
     """Create the root if missing, then create and remove a file in it: the one sure test of writability."""
     root.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=root, prefix=".ping.", suffix=_TEMP_SUFFIX)
+    fd, name = tempfile.mkstemp(dir=root, prefix=".ping.", suffix=TEMP_SUFFIX)
     os.close(fd)
     os.unlink(name)
 

@@ -8,35 +8,24 @@ import zipfile
 from collections.abc import Callable
 
 import pytest
-from docx import Document
 from hypothesis import given
 from hypothesis import strategies as st
-from openpyxl import Workbook
 from pypdf import PdfWriter
 
 from apis.shared.files import FILE_TYPES, AttachmentKind, FileTypeNotAllowed, declared_type, type_of
 from apis.shared.files.file_types import ALL_TYPE_NAMES
+from tests.attachments import word_document, workbook
 
 ALL = list(ALL_TYPE_NAMES)
 TEXT_TYPES = {"txt", "md", "html", "csv"}
 
 
 def docx_bytes() -> bytes:
-    document = Document()
-    document.add_paragraph("hello")
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
+    return word_document("hello")
 
 
 def xlsx_bytes() -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet["A1"] = "hello"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook(["hello"])
 
 
 def pdf_bytes() -> bytes:

@@ -6,7 +6,6 @@ import io
 import subprocess
 import sys
 import zipfile
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -18,53 +17,13 @@ from pypdf import PdfReader, PdfWriter
 
 from apis.shared.files import FILE_TYPES, AttachmentUnusable
 from apis.shared.files.text_extraction import TRUNCATION_NOTICE, extract_text
+from tests.attachments import pdf_document
 
 CAP = 10_000
 
 
 def extract(type_name: str, data: bytes, max_chars: int = CAP) -> str:
     return extract_text(FILE_TYPES[type_name], data, max_chars=max_chars)
-
-
-def _pdf_string(text: str) -> bytes:
-    escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-    return b"(" + escaped.encode("latin-1") + b")"
-
-
-def _page_content(lines: Sequence[str]) -> bytes:
-    """A content stream that writes `lines` in Helvetica, or draws one line (no text) when there are none."""
-    if not lines:
-        return b"0.5 w 72 72 m 540 720 l S"
-    body = b"\n".join(_pdf_string(line) + b" Tj T*" for line in lines)
-    return b"BT /F1 12 Tf 14 TL 72 720 Td\n" + body + b"\nET"
-
-
-def pdf_document(*pages: Sequence[str]) -> bytes:
-    """A PDF written by hand: catalog, page tree, Helvetica, a page and a content stream per page, xref, trailer."""
-    page_numbers = [4 + 2 * index for index in range(len(pages))]
-    kids = " ".join(f"{number} 0 R" for number in page_numbers)
-    objects: list[bytes] = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode(),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-    ]
-    for number, lines in zip(page_numbers, pages, strict=True):
-        content = _page_content(lines)
-        objects.append(
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-            + f"/Resources << /Font << /F1 3 0 R >> >> /Contents {number + 1} 0 R >>".encode()
-        )
-        objects.append(f"<< /Length {len(content)} >>\nstream\n".encode() + content + b"\nendstream")
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets: list[int] = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref_at = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref_at}\n%%EOF\n".encode()
-    return bytes(out)
 
 
 def encrypted(pdf: bytes, *, user_password: str, owner_password: str) -> bytes:
