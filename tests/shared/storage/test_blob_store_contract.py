@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import anyio.to_thread
 import httpx
@@ -328,6 +329,16 @@ async def test_a_presigned_upload_url_accepts_the_bytes(s3_store: S3BlobStore) -
     assert await s3_store.get(key) == data
     head = await anyio.to_thread.run_sync(partial(s3_store.client.head_object, Bucket=s3_store.bucket, Key=key))
     assert head["ContentType"] == "application/pdf"
+
+
+@pytest.mark.dynamodb
+async def test_a_presigned_upload_url_signs_its_type_and_size(s3_store: S3BlobStore) -> None:
+    # moto does not check signatures, so this reads what S3 would check: the signed headers.
+    url = await s3_store.presign_upload(random_key(), content_type="image/png", size_bytes=123, expires_in=60)
+
+    signed = parse_qs(urlsplit(url).query)["X-Amz-SignedHeaders"][0].split(";")
+
+    assert {"content-type", "content-length", "host"} <= set(signed)
 
 
 @pytest.mark.dynamodb

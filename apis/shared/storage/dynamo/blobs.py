@@ -89,12 +89,15 @@ class S3BlobStore:
         await self._run(partial(self.client.delete_object, Bucket=self.bucket, Key=checked_key(key)))
 
     async def presign_upload(self, key: str, *, content_type: str, size_bytes: int, expires_in: int) -> str:
-        """A presigned PutObject URL; the client must PUT with exactly `Content-Type: <content_type>`, as it is signed.
-
-        The URL does not bound the size (`size_bytes` is not signed): the files service checks `size` when
-        the upload is completed, before anything is charged.
+        """A presigned PutObject URL bound to its key, type and size: `Content-Type` and `Content-Length` are
+        signed headers, so S3 refuses a PUT of another type or size. `complete` checks both again anyway.
         """
-        params = {"Bucket": self.bucket, "Key": checked_key(key), "ContentType": content_type}
+        params = {
+            "Bucket": self.bucket,
+            "Key": checked_key(key),
+            "ContentType": content_type,
+            "ContentLength": size_bytes,
+        }
         call = partial(self.client.generate_presigned_url, "put_object", Params=params, ExpiresIn=expires_in)
         # Signing makes no request, but resolving credentials may read files or the network: off the loop too.
         return await self._run(call)
