@@ -173,3 +173,43 @@ async def test_a_document_that_cannot_be_read_is_400_and_nothing_is_stored(
     assert fakes["openai"].chat_calls == []
     messages = await services.app.get(f"/sessions/{session_id}/messages", headers=services.auth(user))
     assert messages.json()["messages"] == []
+
+
+async def test_earlier_files_that_no_longer_fit_bedrocks_request_become_a_note(
+    cloud: tuple[Services, dict[str, FakeProviderState]],
+) -> None:
+    services, fakes = cloud
+    fakes["bedrock"].script.add(Text("One."), Usage(10, 1)).add(Text("Two."), Usage(10, 1))
+    user, session_id = random_user_id(), random_session_id()
+    body = {"session_id": session_id, "model_id": MODEL_IDS["bedrock"]}
+    for turn_number in (1, 2):
+        ids = [
+            (await upload(services, user, session_id, f"t{turn_number} n{i}.txt", "text/plain", b"note %d" % i))[
+                "uploadId"
+            ]
+            for i in range(3)
+        ]
+        response = await services.inference.post(
+            "/invocations",
+            json={**body, "message": f"turn {turn_number}", "file_upload_ids": ids},
+            headers=services.auth(user),
+        )
+        assert response.status_code == 200, response.text
+
+    second = fakes["bedrock"].chat_calls[1].body
+    names = [
+        block["document"]["name"]
+        for message in second["messages"]
+        for block in message["content"]
+        if "document" in block
+    ]
+    notes = [
+        block["text"]
+        for message in second["messages"]
+        for block in message["content"]
+        if "not sent again" in block.get("text", "")
+    ]
+    assert names == ["t1 n0", "t1 n1", "t2 n0", "t2 n1", "t2 n2"], (
+        "this turn's files first, then earlier ones while there is room"
+    )
+    assert notes == ["[attachment t1 n2.txt was shared earlier; it is not sent again]"]

@@ -18,6 +18,7 @@ from apis.shared.config import Settings
 from apis.shared.errors import ForbiddenError, NotFoundError, RuleViolation
 from apis.shared.files import file_resolver
 from apis.shared.files.file_resolver import TurnAttachments
+from apis.shared.files.provider_input import RequestBudget
 from apis.shared.models import ManagedModel, managed_models
 from apis.shared.providers.chat_models import TurnOptions, build_chat_model
 from apis.shared.rbac import EffectivePermissions
@@ -120,7 +121,8 @@ async def prepare_turn(
     )
     await file_resolver.load_bytes(attachments, blobs=storage.blobs)
     # Built before anything is stored: a document that cannot be read is a 400 that leaves no trace.
-    attachment_blocks = await file_resolver.model_blocks(attachments, provider=model.provider, settings=settings.files)
+    budget = RequestBudget(model.provider)  # this turn's files first; earlier ones fill what room is left
+    attachment_blocks = await file_resolver.model_blocks(attachments, settings=settings.files, budget=budget)
     user_message = messages_service.new_message(
         MessageRole.USER, [*attachments.stored_blocks, {"text": request.message}]
     )
@@ -131,7 +133,7 @@ async def prepare_turn(
         session_id=session_id,
         message=user_message,
         attachments=attachments,
-        provider=model.provider,
+        budget=budget,
     )
     return PreparedTurn(
         user_id=user.user_id,
@@ -156,7 +158,7 @@ async def _store_user_message(
     session_id: str,
     message: Message,
     attachments: TurnAttachments,
-    provider: str,
+    budget: RequestBudget,
 ) -> tuple[SessionMetadata, bool, list[dict[str, Any]]]:
     """Store the inline files and the message (with the session if new); (session, first turn, history).
 
@@ -184,7 +186,7 @@ async def _store_user_message(
         blobs=storage.blobs,
         settings=settings.files,
         user_id=user_id,
-        provider=provider,
+        budget=budget,
     )
     session = await messages_service.append(
         sessions=storage.sessions, user_id=user_id, session_id=session_id, message=message

@@ -5,42 +5,28 @@ is checked: it must be the caller's, ready and of this conversation (400 naming 
 file and per message (413), and of an accepted type whose content matches (400). Nothing is dropped
 silently: a file the provider cannot read natively is sent as its extracted text, and says so.
 
-Stored messages hold references (uploadId, filename, mimeType, sizeBytes), never bytes, so a message stays
+What each provider receives, and how much of it one request may carry, is `provider_input.py`. Stored
+messages hold references (uploadId, filename, mimeType, sizeBytes), never bytes, so a message stays
 far below DynamoDB's item limit; `rehydrate_history` turns the references of earlier messages back into
 content blocks when they are sent to a model again.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
-from pathlib import PurePosixPath
 from typing import Any
-
-import anyio
 
 from apis.shared.config import FilesSettings
 from apis.shared.errors import StorageError
 from apis.shared.files import service as files_service
 from apis.shared.files.exceptions import AttachmentUnusable, FileContentMismatch, FileTooLarge
-from apis.shared.files.file_types import FILE_TYPES, AttachmentKind, FileType, declared_type
+from apis.shared.files.file_types import FILE_TYPES, FileType, declared_type
 from apis.shared.files.models import FileRecord, FileStatus
+from apis.shared.files.provider_input import RequestBudget, model_block
 from apis.shared.files.repository import BlobStore, FileRepository
-from apis.shared.files.text_extraction import extract_text
 
 Block = dict[str, Any]
-
-# The document formats each provider reads itself (Converse `document` blocks); others get extracted text.
-_ALL_DOCUMENTS = frozenset(name for name, kind in FILE_TYPES.items() if kind.kind is AttachmentKind.DOCUMENT)
-NATIVE_DOCUMENT_FORMATS: dict[str, frozenset[str]] = {
-    "bedrock": frozenset({"pdf", "csv", "docx", "xlsx", "html", "txt", "md"}),
-    "openai": frozenset({"pdf"}),
-    "gemini": frozenset({"pdf"}),
-    "local": _ALL_DOCUMENTS,
-}
-_BEDROCK_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9\s\-()\[\]]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,48 +156,17 @@ def stored_block(record: FileRecord, file_type: FileType) -> Block:
     return {file_type.kind.value: reference}
 
 
-async def model_blocks(attachments: TurnAttachments, *, provider: str, settings: FilesSettings) -> list[Block]:
-    """The content blocks a `provider` model receives for these attachments (bytes must be loaded)."""
+async def model_blocks(attachments: TurnAttachments, *, settings: FilesSettings, budget: RequestBudget) -> list[Block]:
+    """The content blocks the turn's model receives for these attachments (bytes must be loaded).
+
+    A file over the provider's limits for one request is a 413 naming it, before anything is stored.
+    """
     blocks: list[Block] = []
-    names: set[str] = set()
     for item in attachments.items:
         if item.data is None:
             raise ValueError(f"the bytes of {item.record.upload_id} were not loaded")
-        blocks.append(await _model_block(item.record, item.file_type, item.data, provider, settings, names))
+        blocks.append(await model_block(item.record, item.file_type, item.data, settings=settings, budget=budget))
     return blocks
-
-
-async def _model_block(
-    record: FileRecord, file_type: FileType, data: bytes, provider: str, settings: FilesSettings, names: set[str]
-) -> Block:
-    if file_type.kind is AttachmentKind.IMAGE:
-        return {"image": {"format": file_type.name, "source": {"bytes": data}}}
-    if file_type.name in NATIVE_DOCUMENT_FORMATS.get(provider, frozenset()):
-        name = _document_name(record.filename, provider, names)
-        return {"document": {"format": file_type.name, "name": name, "source": {"bytes": data}}}
-    try:
-        text = await anyio.to_thread.run_sync(
-            partial(extract_text, file_type, data, max_chars=settings.files_extracted_text_max_chars)
-        )
-    except AttachmentUnusable as exc:
-        raise AttachmentUnusable(f"{record.filename} ({record.upload_id}): {exc.detail}") from exc
-    if not text.strip():
-        return {"text": f"[The attached document {record.filename} contains no text that could be read.]"}
-    return {"text": f'<attached_document name="{record.filename}">\n{text}\n</attached_document>'}
-
-
-def _document_name(filename: str, provider: str, taken: set[str]) -> str:
-    """Bedrock accepts only letters, digits, single spaces, hyphens, parentheses and brackets, and unique names."""
-    if provider != "bedrock":
-        name = filename
-    else:
-        stem = PurePosixPath(filename).stem
-        name = " ".join(_BEDROCK_NAME_UNSAFE.sub(" ", stem).split()) or "document"
-    candidate, counter = name, 2
-    while candidate in taken:
-        candidate, counter = f"{name} ({counter})", counter + 1
-    taken.add(candidate)
-    return candidate
 
 
 def _references(message: Block) -> Iterable[tuple[int, str, Block]]:
@@ -229,23 +184,42 @@ async def rehydrate_history(
     blobs: BlobStore,
     settings: FilesSettings,
     user_id: str,
-    provider: str,
+    budget: RequestBudget,
 ) -> list[Block]:
-    """Earlier messages' attachment references → content blocks again; a deleted file becomes a short note."""
-    for message in history:
-        names: set[str] = set()
+    """Earlier messages' attachment references → content blocks again, newest first while the request has room.
+
+    A file deleted since, or one that no longer fits beside newer ones, becomes a one-line note instead:
+    the conversation goes on rather than failing every later turn.
+    """
+    for message in reversed(history):
         content = list(message["content"])
         for position, _kind, reference in list(_references(message)):
-            record = await files.get_file(user_id, str(reference["uploadId"]))
-            data = await blobs.get(record.storage_key) if record and record.status is FileStatus.READY else None
-            file_type = FILE_TYPES.get(str(reference.get("format", "")))
-            if record is None or data is None or file_type is None:
-                content[position] = {"text": f"[attachment {reference.get('filename', '')} is no longer available]"}
-                continue
-            try:
-                content[position] = await _model_block(record, file_type, data, provider, settings, names)
-            except AttachmentUnusable:
-                # Read once already (its first turn checked it), but not by this provider's route: say so.
-                content[position] = {"text": f"[attachment {record.filename} cannot be read by this model]"}
+            content[position] = await _rehydrated(
+                reference, files=files, blobs=blobs, settings=settings, user_id=user_id, budget=budget
+            )
         message["content"] = content
     return history
+
+
+async def _rehydrated(
+    reference: Block,
+    *,
+    files: FileRepository,
+    blobs: BlobStore,
+    settings: FilesSettings,
+    user_id: str,
+    budget: RequestBudget,
+) -> Block:
+    filename = str(reference.get("filename", ""))
+    record = await files.get_file(user_id, str(reference["uploadId"]))
+    data = await blobs.get(record.storage_key) if record and record.status is FileStatus.READY else None
+    file_type = FILE_TYPES.get(str(reference.get("format", "")))
+    if record is None or data is None or file_type is None:
+        return {"text": f"[attachment {filename} is no longer available]"}
+    try:
+        return await model_block(record, file_type, data, settings=settings, budget=budget)
+    except FileTooLarge:
+        return {"text": f"[attachment {filename} was shared earlier; it is not sent again]"}
+    except AttachmentUnusable:
+        # Read once already (its first turn checked it), but not by this provider's route: say so.
+        return {"text": f"[attachment {filename} cannot be read by this model]"}
