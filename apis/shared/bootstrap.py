@@ -95,12 +95,17 @@ async def service_resources(settings: Settings, *, seed_roles: bool) -> AsyncIte
 
 
 def resources_lifespan(
-    settings: Settings, *, seed_roles: bool, warm_up: Callable[[Settings], None] | None = None
+    settings: Settings,
+    *,
+    seed_roles: bool,
+    warm_up: Callable[[Settings], None] | None = None,
+    on_start: Callable[[ServiceResources], None] | None = None,
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """A FastAPI lifespan that opens the service's resources and puts them on `app.state`.
 
     `warm_up`, if given, runs in a worker thread once the service is up: work it would rather do before
-    its first request than during it, without delaying the start.
+    its first request than during it, without delaying the start. `on_start` schedules the service's own
+    periodic work on the resources.
     """
 
     @asynccontextmanager
@@ -115,6 +120,8 @@ def resources_lifespan(
             app.state.upload_tokens = resources.upload_tokens
             if warm_up is not None:
                 resources.background_tasks.spawn(asyncio.to_thread(warm_up, settings), name="warm-up")
+            if on_start is not None:
+                on_start(resources)
             yield
 
     return lifespan

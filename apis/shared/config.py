@@ -153,6 +153,10 @@ class FilesSettings(BaseSettings):
     files_download_url_seconds: int = Field(default=300, ge=10, le=7 * 86_400)
     # Text extracted from a document for a provider that cannot read the document itself stops here.
     files_extracted_text_max_chars: int = Field(default=200_000, ge=1000)
+    # Uploads never completed (or failed) are deleted, bytes and record, once this old; the app API looks
+    # for them every FILES_SWEEP_INTERVAL_SECONDS (0: never).
+    files_stale_upload_seconds: int = Field(default=86_400, ge=60)
+    files_sweep_interval_seconds: float = Field(default=3600.0, ge=0)
 
     @property
     def allowed_types(self) -> list[str]:
@@ -165,6 +169,8 @@ class FilesSettings(BaseSettings):
         unknown = sorted(set(self.allowed_types) - set(ALL_TYPE_NAMES))
         if unknown:
             raise ValueError(f"FILES_ALLOWED_TYPES names unknown types: {', '.join(unknown)}")
+        if self.files_stale_upload_seconds < self.files_upload_url_seconds:
+            raise ValueError("FILES_STALE_UPLOAD_SECONDS must not be shorter than FILES_UPLOAD_URL_SECONDS")
         return self
 
 

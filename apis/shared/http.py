@@ -155,10 +155,51 @@ def install_error_handlers(app: FastAPI, *, retry_after_seconds: int) -> None:
     app.add_exception_handler(Exception, on_unexpected)
 
 
+# What `on_validation_error` really answers, in place of FastAPI's default 422 schema in the OpenAPI document.
+_VALIDATION_ERROR_SCHEMAS: dict[str, Any] = {
+    "HTTPValidationError": {
+        "title": "ValidationErrorBody",
+        "type": "object",
+        "required": ["detail", "code", "requestId", "errors"],
+        "properties": {
+            "detail": {"type": "string"},
+            "code": {"type": "string"},
+            "requestId": {"type": ["string", "null"]},
+            "errors": {"type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}},
+        },
+    },
+    "ValidationError": {
+        "title": "ValidationProblem",
+        "type": "object",
+        "required": ["loc", "msg", "type"],
+        "properties": {
+            "loc": {"type": "array", "items": {"type": "string"}},
+            "msg": {"type": "string"},
+            "type": {"type": "string"},
+        },
+    },
+}
+
+
+def document_error_bodies(app: FastAPI) -> None:
+    """Make the OpenAPI document describe the 422 body this service sends, so clients and fuzzers can rely on it."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(_VALIDATION_ERROR_SCHEMAS)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to adjust its schema
+
+
 def install_common(app: FastAPI, *, service: str, retry_after_seconds: int) -> None:
-    """Everything a Colloquy service shares: middleware, error handlers and GET /metrics."""
+    """Everything a Colloquy service shares: middleware, error handlers, their OpenAPI bodies, GET /metrics."""
     app.add_middleware(RequestContextMiddleware, service=service)
     install_error_handlers(app, retry_after_seconds=retry_after_seconds)
+    document_error_bodies(app)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

@@ -66,6 +66,18 @@ class FileRepository(Protocol):
         """The caller's counters: bytes and number of ready files (zeros for a user with none)."""
         ...
 
+    async def list_stale_uploads(self, *, created_before: str, limit: int) -> list[FileRecord]:
+        """Records of any user that are still pending or failed and were created before `created_before` (an ISO
+        timestamp as made by apis.shared.clock), oldest first, at most `limit`. Ready records never appear.
+
+        The one method that crosses owners: it serves the sweeper that removes uploads never completed, not a
+        user's request. A record leaves the list when it becomes ready or is deleted; marking it failed keeps
+        it listed. Ties of `created_at` are broken by upload id. On DynamoDB the list is read from a global
+        index, which is eventually consistent: a record that was just completed or deleted may still be listed
+        for a moment, and one just created may not be listed yet (the sweeper's own writes settle it).
+        """
+        ...
+
 
 class BlobStore(Protocol):
     """Bytes by key. Writes are whole or absent: a reader never sees a torn object.

@@ -278,3 +278,37 @@ async def store_ready(
     if ready is None:
         raise FileNotFound(f"file {record.upload_id} not found")
     return ready
+
+
+SWEEP_PAGE = 100
+SWEEP_MAX_PAGES = 50
+
+
+async def sweep_stale_uploads(*, files: FileRepository, blobs: BlobStore, settings: FilesSettings) -> int:
+    """Delete uploads never completed (or failed) once FILES_STALE_UPLOAD_SECONDS old; how many went.
+
+    A pending upload is first marked failed, atomically, so that a `complete` racing the sweep either wins
+    (and the file is left alone) or is refused: bytes are never removed under a file that became ready.
+    Bytes go first and the record last, as everywhere: a failure leaves the record for the next sweep.
+    """
+    before = to_iso(utc_now() - timedelta(seconds=settings.files_stale_upload_seconds))
+    swept = 0
+    for _ in range(SWEEP_MAX_PAGES):
+        stale = await files.list_stale_uploads(created_before=before, limit=SWEEP_PAGE)
+        for listed in stale:
+            if await _retire(files=files, record=listed):
+                await _delete_record_and_bytes(files=files, blobs=blobs, record=listed)
+                swept += 1
+        if len(stale) < SWEEP_PAGE:
+            break
+    return swept
+
+
+async def _retire(*, files: FileRepository, record: FileRecord) -> bool:
+    """Whether `record` is failed now (made so here if it was pending); False if it became ready or is gone."""
+    try:
+        failed = await files.mark_failed(record.user_id, record.upload_id, now=now_iso())
+    except FileNotPending:
+        current = await files.get_file(record.user_id, record.upload_id)
+        return current is not None and current.status is FileStatus.FAILED
+    return failed is not None

@@ -24,10 +24,17 @@ from tests.helpers import BACKENDS
 _BUSY_TIMEOUT_MS = 5000
 
 
-def random_file(user_id: str, session_id: str, *, size: int = 100, upload_id: str | None = None) -> FileRecord:
-    """A new pending record with a fresh UUIDv7 upload id (unless one is given) and a unique name."""
+def random_file(
+    user_id: str,
+    session_id: str,
+    *,
+    size: int = 100,
+    upload_id: str | None = None,
+    created_at: str | None = None,
+) -> FileRecord:
+    """A new pending record with a fresh UUIDv7 upload id and creation time now (unless given) and a unique name."""
     upload_id = upload_id or new_id()
-    at = now_iso()
+    at = created_at or now_iso()
     return FileRecord(
         upload_id=upload_id,
         user_id=user_id,
@@ -79,6 +86,16 @@ async def sqlite_file_repositories(tmp_path: Path) -> AsyncIterator[tuple[Sqlite
     finally:
         first.close()
         second.close()
+
+
+@pytest.fixture
+async def sqlite_database(tmp_path: Path) -> AsyncIterator[SqliteDatabase]:
+    """A fresh SQLite file with every migration applied."""
+    database = await _migrated_database(tmp_path / "colloquy.sqlite3")
+    try:
+        yield database
+    finally:
+        database.close()
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Keys of attachment records in the shared table, and how records and usage become items and back.
 
     file   pk=USER#{userId}#FILES  sk=FILE#{uploadId}  lsi1sk={sessionId}#{uploadId}
+           and, while pending or failed:  gsi1pk=UNFINISHED_UPLOAD  gsi1sk={createdAt}#{uploadId}
     usage  pk=USER#{userId}#FILES  sk=USAGE            usedBytes, fileCount (numbers, changed by ADD)
     claim  pk=UPLOAD#{uploadId}    sk=OWNER            owner (upload ids are unique across users)
 
@@ -8,15 +9,21 @@ A user's files have a partition of their own, apart from their sessions (schema.
 id, so no user's key can end in `#FILES` by accident). Upload ids are UUIDv7 strings, so `sk` order is
 creation order; session ids never contain `#`, so `{sessionId}#` prefixes exactly one session's files on
 lsi1. Record attributes are FileRecord's camelCase names; `status` is a reserved word in expressions.
+
+The gsi1 entry is sparse: an upload joins the UNFINISHED_UPLOAD partition of gsi1 when it is created and
+leaves it in the write that makes it ready (or with the item, when deleted), so the sweeper of abandoned
+uploads reads only those, oldest first across users; createdAt is fixed-width ISO, so gsi1sk sorts by time.
 """
 
 from __future__ import annotations
 
-from apis.shared.files.models import FileRecord, FileUsage
+from apis.shared.files.models import FileRecord, FileStatus, FileUsage
 from apis.shared.storage.dynamo import schema
 from apis.shared.storage.dynamo.client import Item, deserialize, serialize
 
 FILES_BY_SESSION = schema.SESSIONS_BY_LAST_MESSAGE  # lsi1: in a files partition it holds {sessionId}#{uploadId}
+UNFINISHED_UPLOADS = schema.BY_KIND  # gsi1: pending and failed uploads of every user
+UNFINISHED_UPLOAD_KIND = "UNFINISHED_UPLOAD"  # gsi1pk of an upload that is not ready (profiles use USERS)
 FILE_SK_PREFIX = "FILE#"
 USAGE_SK = "USAGE"
 UPLOAD_CLAIM_SK = "OWNER"
@@ -46,6 +53,11 @@ def file_session_sk(session_id: str, upload_id: str) -> str:
     return f"{session_files_prefix(session_id)}{upload_id}"
 
 
+def unfinished_upload_sk(created_at: str, upload_id: str) -> str:
+    """Ordered by creation time, then upload id; a bound `created_at` sorts below every key of that moment."""
+    return f"{created_at}#{upload_id}"
+
+
 def upload_claim_pk(upload_id: str) -> str:
     return f"UPLOAD#{upload_id}"
 
@@ -67,14 +79,16 @@ def claim_item(record: FileRecord) -> Item:
 
 
 def file_item(record: FileRecord) -> Item:
-    return serialize(
-        {
-            schema.PARTITION_KEY: files_pk(record.user_id),
-            schema.SORT_KEY: file_sk(record.upload_id),
-            FILES_BY_SESSION.sort_key: file_session_sk(record.session_id, record.upload_id),
-            **record.model_dump(mode="json", by_alias=True),
-        }
-    )
+    values = {
+        schema.PARTITION_KEY: files_pk(record.user_id),
+        schema.SORT_KEY: file_sk(record.upload_id),
+        FILES_BY_SESSION.sort_key: file_session_sk(record.session_id, record.upload_id),
+        **record.model_dump(mode="json", by_alias=True),
+    }
+    if record.status != FileStatus.READY:
+        values[UNFINISHED_UPLOADS.partition_key] = UNFINISHED_UPLOAD_KIND
+        values[UNFINISHED_UPLOADS.sort_key] = unfinished_upload_sk(record.created_at, record.upload_id)
+    return serialize(values)
 
 
 def file_from_item(item: Item) -> FileRecord:

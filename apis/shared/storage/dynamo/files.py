@@ -5,7 +5,8 @@ conditioned on the status (and size) read just before, so of two concurrent call
 usage item changes in the same transaction by `ADD`, which the server applies to the stored numbers. A
 condition that fails because the record changed meanwhile sends the call back to read it again, and what it
 is then decides (gone: None; no longer pending: FileNotPending). Reads are strongly consistent, so a caller
-always sees its own writes.
+always sees its own writes; the one exception is the sweeper's list of unfinished uploads, read from a global
+index (see `list_stale_uploads`).
 """
 
 from __future__ import annotations
@@ -75,14 +76,20 @@ class DynamoFileRepository:
         return current
 
     def _move(self, record: FileRecord, status: FileStatus, now: str) -> TransactWriteItemTypeDef:
-        """Set a new status on a file that is still as it was read."""
+        """Set a new status on a file that is still as it was read; a ready file leaves the unfinished uploads."""
+        expression = "SET #status = :status, #updatedAt = :now"
+        names = {**_NAMES, "#updatedAt": "updatedAt"}
+        if status == FileStatus.READY:
+            expression += " REMOVE #unfinishedKind, #unfinishedKey"
+            names["#unfinishedKind"] = codec.UNFINISHED_UPLOADS.partition_key
+            names["#unfinishedKey"] = codec.UNFINISHED_UPLOADS.sort_key
         return {
             "Update": {
                 "TableName": self._table.name,
                 "Key": codec.file_key(record.user_id, record.upload_id),
-                "UpdateExpression": "SET #status = :status, #updatedAt = :now",
+                "UpdateExpression": expression,
                 "ConditionExpression": _UNCHANGED,
-                "ExpressionAttributeNames": {**_NAMES, "#updatedAt": "updatedAt"},
+                "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": {**_as_seen(record), ":status": {"S": status.value}, ":now": {"S": now}},
             }
         }
@@ -213,3 +220,19 @@ class DynamoFileRepository:
             if start is None:
                 return [codec.file_from_item(item) for item in found]
             request["ExclusiveStartKey"] = start
+
+    async def list_stale_uploads(self, *, created_before: str, limit: int) -> list[FileRecord]:
+        """Read from gsi1, which is eventually consistent: an upload completed or deleted a moment ago may still
+        be listed, and one created a moment ago may be missing; the sweeper runs again and its writes settle it.
+        """
+        # Files written before uploads joined gsi1 carry no gsi1 attributes, so those are simply not listed.
+        index = codec.UNFINISHED_UPLOADS
+        request: QueryInputTypeDef = {
+            "TableName": self._table.name,
+            "IndexName": index.name,
+            "KeyConditionExpression": "#kind = :kind AND #key < :before",
+            "ExpressionAttributeNames": {"#kind": index.partition_key, "#key": index.sort_key},
+            "ExpressionAttributeValues": serialize({":kind": codec.UNFINISHED_UPLOAD_KIND, ":before": created_before}),
+            "ScanIndexForward": True,
+        }
+        return [codec.file_from_item(item) for item in await self._table.query(request, want=limit)]

@@ -101,3 +101,14 @@ class MemoryFileRepository:
 
     async def get_usage(self, user_id: str) -> FileUsage:
         return self._usage.get(user_id, FileUsage()).model_copy()
+
+    async def list_stale_uploads(self, *, created_before: str, limit: int) -> list[FileRecord]:
+        unfinished = sorted(
+            (
+                record
+                for record in self._files.values()
+                if record.status != FileStatus.READY and record.created_at < created_before
+            ),
+            key=lambda record: (record.created_at, record.upload_id),
+        )
+        return [record.model_copy() for record in unfinished[:limit]]

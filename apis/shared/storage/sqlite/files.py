@@ -36,6 +36,12 @@ _INSERT = (
     f"INSERT INTO files ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
     " ON CONFLICT (upload_id) DO NOTHING"
 )
+# Unfinished uploads of every user, oldest first. The status condition is a literal, written exactly as the
+# WHERE of the partial index files_unfinished_by_age (migration 0007): SQLite uses a partial index only when
+# the query's own terms imply its condition, which a bound parameter never does.
+STALE_UPLOADS_QUERY = (
+    f"{_SELECT} WHERE status IN ('pending', 'failed') AND created_at < ? ORDER BY created_at, upload_id LIMIT ?"
+)
 _CHARGE = (
     "INSERT INTO file_usage (user_id, used_bytes, file_count) VALUES (?, ?, ?)"
     " ON CONFLICT (user_id) DO UPDATE SET used_bytes = used_bytes + excluded.used_bytes,"
@@ -160,3 +166,9 @@ class SqliteFileRepository:
 
     async def get_usage(self, user_id: str) -> FileUsage:
         return await self._db.run(lambda connection: _read_usage(connection, user_id))
+
+    async def list_stale_uploads(self, *, created_before: str, limit: int) -> list[FileRecord]:
+        def select(connection: sqlite3.Connection) -> list[FileRecord]:
+            return [_record(row) for row in connection.execute(STALE_UPLOADS_QUERY, (created_before, limit))]
+
+        return await self._db.run(select)
