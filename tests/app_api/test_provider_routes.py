@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from apis.shared.config import ProviderSettings
 from tests.fakes.bedrock_server import FakeBedrockState, bedrock_model
 from tests.fakes.gemini_server import FakeGeminiState, gemini_model
 from tests.fakes.openai_server import FakeOpenAIState, openai_model
 from tests.fakes.server import RunningFake
+from tests.fixtures.providers import providers_on_fakes
 from tests.fixtures.services import Services, open_services, service_settings
 from tests.helpers import local_storage_settings
 
@@ -25,13 +25,7 @@ async def configured(
     bedrock_fake: RunningFake[FakeBedrockState],
 ) -> AsyncIterator[Services]:
     """Both services with all three providers configured, each pointing at its fake on loopback."""
-    providers = ProviderSettings.model_construct(
-        openai_api_key="sk-route-test",
-        openai_base_url=openai_fake.url,
-        gemini_api_key="gemini-route-test",
-        gemini_base_url=gemini_fake.url,
-        provider_timeout_seconds=5.0,
-    )
+    providers = providers_on_fakes(openai_fake, gemini_fake, timeout_seconds=5.0)
     settings = service_settings(local_storage_settings(tmp_path)).model_copy(update={"providers": providers})
     async with open_services(settings) as services:
         yield services
@@ -62,7 +56,7 @@ async def test_each_catalogue_lists_through_its_sdk(
     assert [m["modelId"] for m in gemini["models"]] == ["gemini-2.5-pro"]
     assert [m["modelId"] for m in bedrock["models"]] == ["amazon.titan-y"]
     assert bedrock["totalCount"] == 1
-    assert openai_fake.state.requests[-1].headers["authorization"] == "Bearer sk-route-test"
+    assert openai_fake.state.requests[-1].headers["authorization"] == "Bearer sk-fake"
 
 
 @pytest.mark.parametrize("provider", ["openai", "gemini", "bedrock"])

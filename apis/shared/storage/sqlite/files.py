@@ -58,6 +58,14 @@ def _read_owned(connection: sqlite3.Connection, user_id: str, upload_id: str) ->
     return _record(row) if row else None
 
 
+def _read_pending(connection: sqlite3.Connection, user_id: str, upload_id: str) -> FileRecord | None:
+    """The caller's record inside a write transaction: None if there is none, FileNotPending unless pending."""
+    current = _read_owned(connection, user_id, upload_id)
+    if current is not None and current.status != FileStatus.PENDING:
+        raise FileNotPending.of(current.upload_id, current.status)
+    return current
+
+
 def _read_usage(connection: sqlite3.Connection, user_id: str) -> FileUsage:
     row = connection.execute("SELECT used_bytes, file_count FROM file_usage WHERE user_id = ?", (user_id,)).fetchone()
     return FileUsage(used_bytes=row[0], file_count=row[1]) if row else FileUsage()
@@ -96,11 +104,9 @@ class SqliteFileRepository:
         def ready(connection: sqlite3.Connection) -> FileRecord | None:
             # An exception raised inside the transaction rolls it back: a refusal writes nothing.
             with write_transaction(connection):
-                current = _read_owned(connection, user_id, upload_id)
+                current = _read_pending(connection, user_id, upload_id)
                 if current is None:
                     return None
-                if current.status != FileStatus.PENDING:
-                    raise FileNotPending.of(current.upload_id, current.status)
                 used = _read_usage(connection, user_id).used_bytes
                 if used + current.size_bytes > max_user_bytes:
                     raise StorageQuotaExceeded.of(
@@ -114,11 +120,9 @@ class SqliteFileRepository:
     async def mark_failed(self, user_id: str, upload_id: str, *, now: str) -> FileRecord | None:
         def failed(connection: sqlite3.Connection) -> FileRecord | None:
             with write_transaction(connection):
-                current = _read_owned(connection, user_id, upload_id)
+                current = _read_pending(connection, user_id, upload_id)
                 if current is None:
                     return None
-                if current.status != FileStatus.PENDING:
-                    raise FileNotPending.of(current.upload_id, current.status)
                 return _change_status(connection, current, FileStatus.FAILED, now)
 
         return await self._db.run(failed)
