@@ -26,7 +26,8 @@ async def test_ping_is_healthy_when_idle_and_needs_no_token(local_services: Serv
 
 def test_ping_is_busy_while_a_turn_streams(tmp_path: Path) -> None:
     settings = service_settings(local_storage_settings(tmp_path)).model_copy(
-        update={"inference": InferenceSettings(local_provider_delta_delay_ms=1000, local_provider_delta_words=50)}
+        # Many slow deltas: the turn is still streaming for seconds after its first one.
+        update={"inference": InferenceSettings(local_provider_delta_delay_ms=200, local_provider_delta_words=2)}
     )
     with live_server(lambda: create_app(settings)) as base_url, httpx.Client(base_url=base_url) as client:
         token = mint_local_token(settings=settings.auth, data_dir=tmp_path, user_id="busy-user")

@@ -111,18 +111,10 @@ async def prepare_turn(
     )
     tools = resolve_tools(request.enabled_tools, permissions)
     check_unavailable_features(request)
-    attachments = await file_resolver.check_attachments(
-        files=storage.files,
-        settings=settings.files,
-        user_id=user.user_id,
-        session_id=session_id,
-        upload_ids=request.file_upload_ids or [],
-        inline=[file.decoded() for file in request.files or []],
-    )
-    await file_resolver.load_bytes(attachments, blobs=storage.blobs)
-    # Built before anything is stored: a document that cannot be read is a 400 that leaves no trace.
     budget = RequestBudget(model.provider)  # this turn's files first; earlier ones fill what room is left
-    attachment_blocks = await file_resolver.model_blocks(attachments, settings=settings.files, budget=budget)
+    attachments, attachment_blocks = await _attachments_of(
+        request, storage=storage, settings=settings, user_id=user.user_id, session_id=session_id, budget=budget
+    )
     user_message = messages_service.new_message(
         MessageRole.USER, [*attachments.stored_blocks, {"text": request.message}]
     )
@@ -148,6 +140,33 @@ async def prepare_turn(
         started=started,
         first_turn=first_turn,
     )
+
+
+async def _attachments_of(
+    request: InvocationRequest,
+    *,
+    storage: Storage,
+    settings: Settings,
+    user_id: str,
+    session_id: str,
+    budget: RequestBudget,
+) -> tuple[TurnAttachments, list[dict[str, Any]]]:
+    """The turn's attachments, checked and read, and the blocks the model gets for them.
+
+    All of it before anything is stored: a file that is not usable, too large for the provider or cannot be
+    read is a 400 or 413 that leaves no trace.
+    """
+    attachments = await file_resolver.check_attachments(
+        files=storage.files,
+        settings=settings.files,
+        user_id=user_id,
+        session_id=session_id,
+        upload_ids=request.file_upload_ids or [],
+        inline=[file.decoded() for file in request.files or []],
+    )
+    await file_resolver.load_bytes(attachments, blobs=storage.blobs)
+    blocks = await file_resolver.model_blocks(attachments, settings=settings.files, budget=budget)
+    return attachments, blocks
 
 
 async def _store_user_message(
