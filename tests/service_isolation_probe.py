@@ -7,14 +7,17 @@ Usage: python -m tests.service_isolation_probe app|inference DATA_DIR
 from __future__ import annotations
 
 import asyncio
+import base64
 import importlib.abc
-import io
 import importlib.machinery
+import io
 import sys
 import types
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
+
+import httpx
 
 # What each service's image leaves out (see deploy/*.Dockerfile and the extras in pyproject.toml).
 ABSENT = {
@@ -38,8 +41,7 @@ class Absent(importlib.abc.MetaPathFinder):
 
 
 async def exercise(service: str, data_dir: Path) -> None:
-    import httpx
-
+    # Imported here, after the blocker is in place, as a service's own start would import them.
     from apis.shared.auth import mint_local_token
     from apis.shared.config import AuthMode, AuthSettings, ProviderSettings, Settings
     from tests.helpers import local_storage_settings
@@ -52,7 +54,7 @@ async def exercise(service: str, data_dir: Path) -> None:
     if service == "app":
         from apis.app_api.main import create_app
     else:
-        from apis.inference_api.main import create_app  # type: ignore[assignment]
+        from apis.inference_api.main import create_app
     app = create_app(settings)
     token = mint_local_token(settings=settings.auth, data_dir=data_dir, user_id="probe")
     headers = {"Authorization": f"Bearer {token}"}
@@ -65,10 +67,7 @@ async def exercise(service: str, data_dir: Path) -> None:
                 await check_inference(client, headers)
 
 
-async def check_app(client: object, headers: dict[str, str]) -> None:
-    import httpx
-
-    assert isinstance(client, httpx.AsyncClient)
+async def check_app(client: httpx.AsyncClient, headers: dict[str, str]) -> None:
     assert (await client.get("/health")).status_code == 200
     assert (await client.get("/sessions", headers=headers)).status_code == 200
     # A DOCX is checked by its zip members, with no document library in this image.
@@ -86,12 +85,7 @@ async def check_app(client: object, headers: dict[str, str]) -> None:
     assert completed.status_code == 200, completed.text
 
 
-async def check_inference(client: object, headers: dict[str, str]) -> None:
-    import base64
-
-    import httpx
-
-    assert isinstance(client, httpx.AsyncClient)
+async def check_inference(client: httpx.AsyncClient, headers: dict[str, str]) -> None:
     assert (await client.get("/ping")).status_code == 200
     body = {
         "session_id": "probe-session",
