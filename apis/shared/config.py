@@ -40,6 +40,9 @@ class StorageSettings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
     dynamodb_table_name: str = Field(default="colloquy", min_length=3, max_length=255)
     s3_bucket_name: str = Field(default="colloquy-files", min_length=3, max_length=63)
+    # Web origins whose browsers PUT and GET attachments straight to the bucket's presigned URLs; applied to
+    # the bucket by `colloquy storage init`. Empty: no CORS rules are written.
+    s3_cors_origins: str = ""
     aws_region: str = "us-east-1"
     # The endpoint of a moto server or LocalStack; boto3 reads the same variable on its own.
     aws_endpoint_url: str | None = None
@@ -48,6 +51,10 @@ class StorageSettings(BaseSettings):
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "colloquy.sqlite3"
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [origin.strip() for origin in self.s3_cors_origins.split(",") if origin.strip()]
 
     @property
     def blobs_dir(self) -> Path:

@@ -19,7 +19,7 @@ from apis.shared.storage import Storage
 from apis.shared.storage import dynamo as dynamo_backend
 from apis.shared.storage.dynamo import client as client_module
 from apis.shared.storage.dynamo import sessions as sessions_module
-from apis.shared.storage.dynamo.client import Table, dynamodb_client
+from apis.shared.storage.dynamo.client import Table, dynamodb_client, s3_client
 from apis.shared.storage.dynamo.sessions import DynamoSessionRepository
 from tests.helpers import random_session_id, random_title, random_user_id
 
@@ -261,3 +261,25 @@ async def test_throttling_is_unavailable(stubbed_table: Table) -> None:
 
         with pytest.raises(StorageUnavailableError):
             await stubbed_table.run(lambda: stubbed_table.client.describe_table(TableName=stubbed_table.name))
+
+
+async def test_initialize_writes_cors_rules_for_the_configured_origins(
+    dynamo_storage_settings: StorageSettings,
+) -> None:
+    origins = "https://chat.example.com, https://admin.example.com"
+    settings = dynamo_storage_settings.model_copy(update={"s3_cors_origins": origins})
+
+    lines = await dynamo_backend.initialize(settings)
+    again = await dynamo_backend.initialize(settings)
+
+    bucket = settings.s3_bucket_name
+    expected = f"bucket {bucket}: CORS for https://chat.example.com, https://admin.example.com"
+    assert lines[-1] == expected
+    assert again[-1] == expected
+    client = s3_client(settings)
+    try:
+        [rule] = client.get_bucket_cors(Bucket=bucket)["CORSRules"]
+    finally:
+        client.close()
+    assert rule["AllowedOrigins"] == ["https://chat.example.com", "https://admin.example.com"]
+    assert set(rule["AllowedMethods"]) == {"PUT", "GET", "HEAD"}

@@ -86,10 +86,14 @@ async def initialize(settings: StorageSettings) -> list[str]:
             bucket_line = await anyio.to_thread.run_sync(
                 partial(_ensure_bucket, s3, settings.s3_bucket_name, settings.aws_region)
             )
+            lines = [table_line, bucket_line]
+            if settings.cors_origins:
+                await anyio.to_thread.run_sync(partial(_put_cors, s3, settings.s3_bucket_name, settings.cors_origins))
+                lines.append(f"bucket {settings.s3_bucket_name}: CORS for {', '.join(settings.cors_origins)}")
     finally:
         await anyio.to_thread.run_sync(dynamodb.close)
         await anyio.to_thread.run_sync(s3.close)
-    return [table_line, bucket_line]
+    return lines
 
 
 def _ensure_table(client: DynamoDBClient, name: str) -> str:
@@ -142,6 +146,24 @@ def _ensure_bucket(client: S3Client, name: str, region: str) -> str:
         Bucket=name, WaiterConfig={"Delay": _WAIT_DELAY_SECONDS, "MaxAttempts": _WAIT_ATTEMPTS}
     )
     return f"bucket {name}: created"
+
+
+def _put_cors(client: S3Client, name: str, origins: list[str]) -> None:
+    """Let browsers of `origins` PUT to presigned upload URLs and GET presigned downloads; replaces any rules."""
+    client.put_bucket_cors(
+        Bucket=name,
+        CORSConfiguration={
+            "CORSRules": [
+                {
+                    "AllowedOrigins": origins,
+                    "AllowedMethods": ["PUT", "GET", "HEAD"],
+                    "AllowedHeaders": ["Content-Type", "Content-Length"],
+                    "ExposeHeaders": ["ETag", "Content-Disposition"],
+                    "MaxAgeSeconds": 3600,
+                }
+            ]
+        },
+    )
 
 
 __all__ = ["initialize", "open_storage"]
