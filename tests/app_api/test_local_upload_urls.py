@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
+from typing import Any
 
 from apis.shared.auth import load_or_create_key_pair
 from apis.shared.clock import utc_now
+from apis.shared.files import FileRecord, FileRepository, attachment_key
 from apis.shared.files.upload_tokens import UploadGrant, UploadTokens
+from apis.shared.storage import Storage
 from tests.attachments import presign, put_bytes, tiny_png
 from tests.fixtures.services import Services
 from tests.helpers import random_session_id, random_user_id
@@ -84,3 +88,36 @@ async def test_a_deleted_upload_url_is_404(local_services: Services) -> None:
     response = await put_bytes(services, presigned["uploadUrl"], PNG, "image/png")
 
     assert response.status_code == 404
+
+
+class DeletedDuringUpload:
+    """A file repository whose record disappears once the upload has read it, as a concurrent delete does."""
+
+    def __init__(self, inner: FileRepository) -> None:
+        self.inner = inner
+        self.reads = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def get_file(self, user_id: str, upload_id: str) -> FileRecord | None:
+        self.reads += 1
+        record = await self.inner.get_file(user_id, upload_id)
+        if self.reads == 1 and record is not None:
+            await self.inner.delete_file(user_id, upload_id)
+        return record
+
+
+async def test_bytes_that_arrive_for_an_upload_deleted_meanwhile_are_not_kept(local_services: Services) -> None:
+    services, user = local_services, random_user_id()
+    presigned = await presigned_png(services, user)
+    storage: Storage = services.app_asgi.state.storage
+    racing = DeletedDuringUpload(storage.files)
+    services.app_asgi.state.storage = dataclasses.replace(storage, files=racing)
+    try:
+        response = await put_bytes(services, presigned["uploadUrl"], PNG, "image/png")
+    finally:
+        services.app_asgi.state.storage = storage
+
+    assert response.status_code == 404
+    assert await storage.blobs.get(attachment_key(user, presigned["uploadId"])) is None

@@ -156,6 +156,10 @@ async def receive_upload(*, files: FileRepository, blobs: BlobStore, grant: Uplo
     if len(data) > record.size_bytes:
         raise FileTooLarge(f"{record.filename}: more bytes than the {record.size_bytes} declared")
     await blobs.put(record.storage_key, data, content_type=record.mime_type)
+    if await files.get_file(grant.user_id, grant.upload_id) is None:
+        # Deleted while the bytes were on their way: they must not outlive their record.
+        await blobs.delete(record.storage_key)
+        raise FileNotFound(f"upload {grant.upload_id} not found")
 
 
 async def get_or_raise(*, files: FileRepository, user_id: str, upload_id: str) -> FileRecord:
