@@ -262,3 +262,13 @@ async def test_the_download_is_a_short_lived_storage_url_in_the_cloud_and_the_by
         assert response.headers["content-type"] == "application/pdf"
     fetched = await download(services, user, upload_id)
     assert fetched.headers["content-disposition"] == "attachment; filename*=UTF-8''r%20%C3%A9%3Bport.pdf"
+
+
+async def test_a_file_that_is_not_ready_cannot_be_downloaded(files_services: Services) -> None:
+    services, user = files_services, random_user_id()
+    pending = (await presign(services, user, random_session_id(), "p.png", "image/png", len(PNG))).json()
+
+    response = await services.app.get(f"/files/{pending['uploadId']}/download", headers=services.auth(user))
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "file_not_ready"
