@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from apis.app_api.chat.router import router as chat_router
 from apis.app_api.files.router import router as files_router
-from apis.app_api.files.sweeper import schedule_upload_sweep
+from apis.app_api.files.startup import start_files
 from apis.app_api.health.router import router as health_router
 from apis.app_api.models.router import router as models_router
 from apis.app_api.providers.router import router as providers_router
@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Colloquy app API",
         version=service_version(),
         description="Conversations, attachments, models, assistants, users, costs and memory.",
-        lifespan=resources_lifespan(settings, seed_roles=True, on_start=schedule_upload_sweep),
+        lifespan=resources_lifespan(settings, seed_roles=True, on_start=start_files),
     )
     install_common(app, service="app-api", retry_after_seconds=settings.storage.storage_retry_after_seconds)
     app.include_router(health_router)

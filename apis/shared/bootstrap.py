@@ -11,11 +11,10 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 
-from apis.shared.auth import TokenValidator, build_token_validator, load_or_create_key_pair
+from apis.shared.auth import TokenValidator, build_token_validator
 from apis.shared.background import BackgroundTasks
-from apis.shared.config import Settings, StorageBackend
+from apis.shared.config import Settings
 from apis.shared.errors import StorageError
-from apis.shared.files.upload_tokens import UploadTokens
 from apis.shared.models import ensure_first_model
 from apis.shared.observability import configure_logging
 from apis.shared.rbac import PermissionCache, seed_system_roles
@@ -41,15 +40,6 @@ class ServiceResources:
     login_sync: LoginSync
     permission_cache: PermissionCache
     background_tasks: BackgroundTasks
-    upload_tokens: UploadTokens | None
-
-
-def _upload_tokens(settings: Settings) -> UploadTokens | None:
-    """The local folder has no presigned URLs: the app API signs its own, with the key kept in DATA_DIR."""
-    if settings.storage.storage_backend is not StorageBackend.LOCAL:
-        return None
-    key_pair = load_or_create_key_pair(settings.storage.data_dir)
-    return UploadTokens(key_pair, issuer=settings.auth.local_token_issuer)
 
 
 async def _seed(settings: Settings, storage: Storage, *, seed_roles: bool) -> None:
@@ -85,7 +75,6 @@ async def service_resources(settings: Settings, *, seed_roles: bool) -> AsyncIte
                     roles=storage.roles, ttl_seconds=settings.auth.permission_cache_seconds
                 ),
                 background_tasks=tasks,
-                upload_tokens=_upload_tokens(settings),
             )
         finally:
             # Turns still storing their answers, titles still being written: let them finish first.
@@ -99,13 +88,13 @@ def resources_lifespan(
     *,
     seed_roles: bool,
     warm_up: Callable[[Settings], None] | None = None,
-    on_start: Callable[[ServiceResources], None] | None = None,
+    on_start: Callable[[FastAPI, ServiceResources], None] | None = None,
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """A FastAPI lifespan that opens the service's resources and puts them on `app.state`.
 
     `warm_up`, if given, runs in a worker thread once the service is up: work it would rather do before
-    its first request than during it, without delaying the start. `on_start` schedules the service's own
-    periodic work on the resources.
+    its first request than during it, without delaying the start. `on_start` lets the service add its own
+    state and periodic work once the shared resources are open.
     """
 
     @asynccontextmanager
@@ -117,11 +106,10 @@ def resources_lifespan(
             app.state.login_sync = resources.login_sync
             app.state.permission_cache = resources.permission_cache
             app.state.background_tasks = resources.background_tasks
-            app.state.upload_tokens = resources.upload_tokens
             if warm_up is not None:
                 resources.background_tasks.spawn(asyncio.to_thread(warm_up, settings), name="warm-up")
             if on_start is not None:
-                on_start(resources)
+                on_start(app, resources)
             yield
 
     return lifespan

@@ -8,7 +8,8 @@ from typing import Any
 
 from apis.shared.auth import load_or_create_key_pair
 from apis.shared.clock import utc_now
-from apis.shared.files import FileRecord, FileRepository, attachment_key
+from apis.shared.errors import StorageError
+from apis.shared.files import BlobStore, FileRecord, FileRepository, attachment_key
 from apis.shared.files.upload_tokens import UploadGrant, UploadTokens
 from apis.shared.storage import Storage
 from tests.attachments import presign, put_bytes, tiny_png
@@ -121,3 +122,33 @@ async def test_bytes_that_arrive_for_an_upload_deleted_meanwhile_are_not_kept(lo
 
     assert response.status_code == 404
     assert await storage.blobs.get(attachment_key(user, presigned["uploadId"])) is None
+
+
+class FailingPuts:
+    """A blob store whose writes fail as a full disk would; everything else goes through."""
+
+    def __init__(self, inner: BlobStore) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def put(self, key: str, data: bytes, *, content_type: str) -> None:
+        raise StorageError("the local blob store failed to write")
+
+
+async def test_an_upload_the_store_cannot_write_is_503_and_can_be_sent_again(local_services: Services) -> None:
+    services, user = local_services, random_user_id()
+    presigned = await presigned_png(services, user)
+    storage: Storage = services.app_asgi.state.storage
+    services.app_asgi.state.storage = dataclasses.replace(storage, blobs=FailingPuts(storage.blobs))
+    try:
+        failed = await put_bytes(services, presigned["uploadUrl"], PNG, "image/png")
+    finally:
+        services.app_asgi.state.storage = storage
+
+    assert failed.status_code == 503
+    assert "retry-after" in failed.headers
+    assert (await put_bytes(services, presigned["uploadUrl"], PNG, "image/png")).status_code == 200
+    completed = await services.app.post(f"/files/{presigned['uploadId']}/complete", headers=services.auth(user))
+    assert completed.status_code == 200

@@ -131,8 +131,7 @@ async def discard_inline(attachments: TurnAttachments, *, files: FileRepository,
     """Remove the inline files stored for a turn that was then refused."""
     for item in attachments.items:
         if item.inline:
-            await blobs.delete(item.record.storage_key)
-            await files.delete_file(item.record.user_id, item.record.upload_id)
+            await files_service.remove(files=files, blobs=blobs, record=item.record)
 
 
 async def load_bytes(attachments: TurnAttachments, *, blobs: BlobStore) -> None:

@@ -235,12 +235,13 @@ async def download(
 
 
 async def delete(*, files: FileRepository, blobs: BlobStore, user_id: str, upload_id: str) -> None:
-    """Bytes first, the record (and its quota) last: a failure in between is retried, never orphaned."""
+    """Delete the caller's file; a failure between bytes and record leaves the record for a retry."""
     record = await get_or_raise(files=files, user_id=user_id, upload_id=upload_id)
-    await _delete_record_and_bytes(files=files, blobs=blobs, record=record)
+    await remove(files=files, blobs=blobs, record=record)
 
 
-async def _delete_record_and_bytes(*, files: FileRepository, blobs: BlobStore, record: FileRecord) -> None:
+async def remove(*, files: FileRepository, blobs: BlobStore, record: FileRecord) -> None:
+    """Bytes first, the record (and its quota) last: the one order every deletion uses."""
     await blobs.delete(record.storage_key)
     await files.delete_file(record.user_id, record.upload_id)
 
@@ -249,7 +250,7 @@ async def delete_session_files(*, files: FileRepository, blobs: BlobStore, user_
     """Delete every attachment of one of the caller's sessions; how many there were."""
     records = await files.list_session_files(user_id, session_id)
     for record in records:
-        await _delete_record_and_bytes(files=files, blobs=blobs, record=record)
+        await remove(files=files, blobs=blobs, record=record)
     return len(records)
 
 
@@ -277,7 +278,7 @@ async def store_ready(
             record.user_id, record.upload_id, max_user_bytes=settings.files_max_user_bytes, now=now_iso()
         )
     except StorageQuotaExceeded:
-        await _delete_record_and_bytes(files=files, blobs=blobs, record=record)
+        await remove(files=files, blobs=blobs, record=record)
         raise
     if ready is None:
         raise FileNotFound(f"file {record.upload_id} not found")
@@ -301,7 +302,7 @@ async def sweep_stale_uploads(*, files: FileRepository, blobs: BlobStore, settin
         stale = await files.list_stale_uploads(created_before=before, limit=SWEEP_PAGE)
         for listed in stale:
             if await _retire(files=files, record=listed):
-                await _delete_record_and_bytes(files=files, blobs=blobs, record=listed)
+                await remove(files=files, blobs=blobs, record=listed)
                 swept += 1
         if len(stale) < SWEEP_PAGE:
             break
