@@ -162,6 +162,26 @@ async def test_bad_requests_fail_before_streaming_and_store_nothing(
     assert listed["sessions"] == []
 
 
+@pytest.mark.parametrize("header_session_id", ["../x y", "bad id", "-leading-dash", "a" * 129, "a/b", "semi;colon"])
+async def test_a_session_header_the_routes_could_not_address_is_refused_like_the_body_field(
+    services: Services, header_session_id: str
+) -> None:
+    user = random_user_id()
+
+    response = await invoke(
+        services,
+        user,
+        {"message": "x"},
+        **{SESSION_HEADER: header_session_id},
+    )
+    body_answer = await invoke(services, user, {"message": "x", "session_id": header_session_id})
+
+    assert response.status_code == body_answer.status_code == 422, response.text
+    assert response.json()["code"] == body_answer.json()["code"] == "validation_error"
+    listed = (await services.app.get("/sessions", headers=services.auth(user))).json()
+    assert listed["sessions"] == []
+
+
 async def test_an_explicit_local_model_and_provider_are_accepted(local_services: Services) -> None:
     response = await invoke(
         local_services,

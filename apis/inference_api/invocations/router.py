@@ -21,6 +21,7 @@ from apis.inference_api.invocations.runner import TurnRun
 from apis.inference_api.invocations.schemas import InvocationRequest
 from apis.inference_api.invocations.turn_store import TurnStore
 from apis.shared.background import BackgroundTasks
+from apis.shared.sessions import SessionId
 
 router = APIRouter(tags=["runtime"])
 
@@ -40,7 +41,8 @@ async def invocations(
     permissions: CallerPermissions,
     settings: AppSettings,
     active: ActiveTurnsDep,
-    session_header: Annotated[str | None, Header(alias=SESSION_HEADER, max_length=128)] = None,
+    # The same type as the body's `session_id`: an id the session routes could never address is a 422 here too.
+    session_header: Annotated[SessionId | None, Header(alias=SESSION_HEADER)] = None,
 ) -> StreamingResponse:
     """Check and store the user's message, run the model, and stream its answer while storing it."""
     turn = await prepare_turn(
