@@ -9,30 +9,42 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 import pytest
 
+from tests.attachments import tiny_png
 from tests.fixtures.services import free_port
 from tests.helpers import parse_sse
 
 COLLOQUY = [sys.executable, "-m", "apis.shared.cli"]
 
 
+class Served(NamedTuple):
+    app_url: str
+    inference_url: str
+    env: dict[str, str]
+    log: Path  # both services' log lines (stderr)
+
+
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, dict[str, str]]]:
-    """Both services started by `colloquy serve` on free ports; yields their URLs and environment."""
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """Both services started by `colloquy serve` on free ports; yields their URLs, environment and log file."""
     data_dir = tmp_path_factory.mktemp("served")
-    env = {**os.environ, "DATA_DIR": str(data_dir), "STORAGE_BACKEND": "local", "LOG_LEVEL": "WARNING"}
+    log = tmp_path_factory.mktemp("served-log") / "services.log"
+    env = {**os.environ, "DATA_DIR": str(data_dir), "STORAGE_BACKEND": "local", "LOG_LEVEL": "INFO"}
     env.pop("AUTH_MODE", None)
     app_port, inference_port = free_port(), free_port()
-    process = subprocess.Popen(
-        [*COLLOQUY, "serve", "--app-port", str(app_port), "--inference-port", str(inference_port)],
-        env=env,
-        cwd=data_dir,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    with log.open("w") as log_file:
+        process = subprocess.Popen(
+            [*COLLOQUY, "serve", "--app-port", str(app_port), "--inference-port", str(inference_port)],
+            env=env,
+            cwd=data_dir,
+            stdout=subprocess.PIPE,
+            stderr=log_file,
+            text=True,
+        )
     try:
         assert process.stdout is not None
         banner = ""
@@ -41,7 +53,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
             banner += process.stdout.readline()
         assert "Colloquy is running" in banner, banner
         assert "colloquy token" in banner
-        yield f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{inference_port}", env
+        yield Served(f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{inference_port}", env, log)
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=20) == 0
@@ -54,8 +66,8 @@ def mint(env: dict[str, str], user: str) -> str:
     return printed.stdout.strip()
 
 
-def test_two_users_on_the_running_services(served: tuple[str, str, dict[str, str]], tmp_path: Path) -> None:
-    app_url, inference_url, env = served
+def test_two_users_on_the_running_services(served: Served) -> None:
+    app_url, inference_url, env, _ = served
     alice = {"Authorization": f"Bearer {mint(env, 'alice')}"}
     bob = {"Authorization": f"Bearer {mint(env, 'bob')}"}
 
@@ -89,3 +101,29 @@ def test_two_users_on_the_running_services(served: tuple[str, str, dict[str, str
         assert client.get(f"{app_url}/sessions", headers=bob).json()["sessions"] == []
         assert client.get(f"{app_url}/sessions/alice-first/metadata", headers=alice).json()["messageCount"] == 2
         assert client.get(f"{inference_url}/ping").json()["status"] == "Healthy"
+
+
+def test_the_log_names_the_upload_route_never_its_signed_token(served: Served) -> None:
+    headers = {"Authorization": f"Bearer {mint(served.env, 'carol')}"}
+    png = tiny_png()
+
+    with httpx.Client(base_url=served.app_url, timeout=30) as client:
+        presigned = client.post(
+            "/files/presign",
+            json={"sessionId": "carol-files", "filename": "a.png", "mimeType": "image/png", "sizeBytes": len(png)},
+            headers=headers,
+        )
+        url = presigned.json()["uploadUrl"]
+        put = client.put(url, content=png, headers={"Content-Type": "image/png"})
+        client.put(f"{url}?token=leak-me-not", content=png, headers={"Content-Type": "image/png"})
+
+    assert put.status_code == 200
+    token = url.removeprefix("/files/uploads/")
+    deadline = time.monotonic() + 10
+    while put.headers["x-request-id"] not in (logged := served.log.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    access = [line for line in logged.splitlines() if put.headers["x-request-id"] in line]
+    assert access, logged[-2000:]
+    assert all("PUT /files/uploads/{token} 200" in line for line in access)
+    assert token[-40:] not in logged
+    assert "leak-me-not" not in logged

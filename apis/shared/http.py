@@ -39,6 +39,12 @@ _STATUS_CODES = {
 }
 
 
+def route_template(scope: Scope) -> str:
+    """The matched route's path template (`/files/uploads/{token}`), or "unmatched": what logs and metrics name."""
+    template = getattr(scope.get("route"), "path", None)
+    return template if isinstance(template, str) else "unmatched"
+
+
 def request_id_of(scope: Scope) -> str | None:
     state: dict[str, Any] = scope.get("state") or {}
     request_id = state.get("request_id")
@@ -77,16 +83,18 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            template = getattr(route, "path", "unmatched")
-            HTTP_REQUESTS.labels(self.service, scope["method"], template, str(status)).inc()
-            HTTP_REQUEST_SECONDS.labels(self.service, scope["method"], template).observe(elapsed)
+            template = route_template(scope)
+            method = scope["method"]
+            HTTP_REQUESTS.labels(self.service, method, template, str(status)).inc()
+            HTTP_REQUEST_SECONDS.labels(self.service, method, template).observe(elapsed)
+            # The route's template, never the path or the query: a path may be a credential (the signed
+            # upload URL `/files/uploads/{token}`), and so may a query (`token=`, presigned parameters).
             logger.info(
                 "%s %s %s",
-                scope["method"],
-                scope["path"],
+                method,
+                template,
                 status,
-                extra={"status": status, "route": template, "durationMs": round(elapsed * 1000, 2)},
+                extra={"method": method, "route": template, "status": status, "durationMs": round(elapsed * 1000, 2)},
             )
             request_id_var.reset(token)
 

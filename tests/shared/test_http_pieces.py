@@ -12,7 +12,9 @@ from fastapi import FastAPI
 from apis.shared.errors import QuotaExceededError, StorageUnavailableError
 from apis.shared.http import install_common
 from apis.shared.observability import JsonFormatter, RequestIdFilter, request_id_var
+from tests.attachments import presign, put_bytes, tiny_png
 from tests.fixtures.services import Services
+from tests.helpers import random_session_id, random_user_id
 
 
 def app_with_failures() -> FastAPI:
@@ -132,3 +134,25 @@ def test_json_log_lines_carry_the_request_id() -> None:
     assert line["request_id"] == "req-42"
     assert line["durationMs"] == 1.5
     assert line["level"] == "INFO"
+
+
+async def test_the_access_log_names_the_route_template_and_never_the_upload_token(
+    local_services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    services, user, png = local_services, random_user_id(), tiny_png()
+    presigned = await presign(services, user, random_session_id(), "a.png", "image/png", len(png))
+    url = presigned.json()["uploadUrl"]
+    token = url.removeprefix("/files/uploads/")
+
+    with caplog.at_level(logging.INFO, logger="apis.http"):
+        put = await put_bytes(services, url, png, "image/png")
+        forged = await put_bytes(services, f"{url}x?token={token}", png, "image/png")
+
+    assert (put.status_code, forged.status_code) == (200, 403)
+    lines = [json.loads(JsonFormatter().format(record)) for record in caplog.records]
+    assert token[-40:] not in caplog.text
+    assert all(token[-40:] not in json.dumps(line) for line in lines)
+    access = [line for line in lines if line["logger"] == "apis.http" and line.get("method") == "PUT"]
+    assert [line["message"] for line in access] == ["PUT /files/uploads/{token} 200", "PUT /files/uploads/{token} 403"]
+    assert {line["request_id"] for line in access} == {put.headers["x-request-id"], forged.headers["x-request-id"]}
+    assert all(line["route"] == "/files/uploads/{token}" and line["durationMs"] >= 0 for line in access)
