@@ -22,4 +22,4 @@ ENV PATH=/opt/venv/bin:$PATH DATA_DIR=/data PYTHONUNBUFFERED=1
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s \
   CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/ping', timeout=4)"]
-CMD ["python", "-m", "uvicorn", "apis.inference_api.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8080"]
+CMD ["python", "-m", "uvicorn", "apis.inference_api.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8080", "--no-server-header", "--no-access-log"]

@@ -127,3 +127,21 @@ def test_the_log_names_the_upload_route_never_its_signed_token(served: Served) -
     assert all("PUT /files/uploads/{token} 200" in line for line in access)
     assert token[-40:] not in logged
     assert "leak-me-not" not in logged
+
+
+def test_answers_name_no_server_and_say_nosniff(served: Served) -> None:
+    headers = {"Authorization": f"Bearer {mint(served.env, 'dave')}"}
+
+    with httpx.Client(timeout=30) as client:
+        answers = [
+            client.get(f"{served.app_url}/health"),
+            client.get(f"{served.app_url}/sessions", headers=headers),
+            client.get(f"{served.app_url}/nowhere"),
+            client.get(f"{served.inference_url}/ping"),
+            client.post(f"{served.inference_url}/invocations", json={"session_id": "dave-1", "message": "hi"}),
+        ]
+
+    assert [r.status_code for r in answers] == [200, 200, 404, 200, 401]
+    assert [r.headers.get("server") for r in answers] == [None] * len(answers)
+    assert [r.headers.get("x-content-type-options") for r in answers] == ["nosniff"] * len(answers)
+    assert answers[1].headers["cache-control"] == "no-store"

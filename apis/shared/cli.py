@@ -41,7 +41,17 @@ def serve_one(service: str, host: str, port: int) -> None:
     import uvicorn  # only the serving path needs it
 
     _settings_or_exit()  # a bad setting gets one clear line here, not a traceback from inside uvicorn
-    uvicorn.run(SERVICES[service][0], factory=True, host=host, port=port, log_config=None, access_log=False)
+    # No access log of uvicorn's own (our middleware logs each request by its route template, never the path,
+    # which may be a credential) and no `server: uvicorn` header announcing what runs here.
+    uvicorn.run(
+        SERVICES[service][0],
+        factory=True,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )
 
 
 def _wait_ready(url: str, child: subprocess.Popen[bytes]) -> bool:

@@ -1,7 +1,9 @@
-"""The FastAPI pieces both services install: request ids, access logs, metrics, and the error handlers.
+"""The FastAPI pieces both services install: request ids, access logs, metrics, safe response headers, and the
+error handlers.
 
 Every error leaves as `{"detail", "code", "requestId"}` (API.md). The middleware is plain ASGI rather than
-BaseHTTPMiddleware so that it never buffers or delays a server-sent event stream.
+BaseHTTPMiddleware so that it never buffers or delays a server-sent event stream, and it is one middleware
+doing all of this: the turn's stream sends a message per delta, and each layer would add a call to each.
 """
 
 from __future__ import annotations
@@ -51,8 +53,32 @@ def request_id_of(scope: Scope) -> str | None:
     return request_id if isinstance(request_id, str) else None
 
 
+NOSNIFF = "nosniff"
+NO_STORE = "no-store"
+
+
+def _is_json(content_type: bytes) -> bool:
+    media_type = content_type.split(b";", 1)[0].strip().lower()
+    return media_type == b"application/json" or media_type.endswith(b"+json")
+
+
+def with_safe_headers(headers: list[tuple[bytes, bytes]], *, authenticated: bool) -> list[tuple[bytes, bytes]]:
+    """`headers` plus `X-Content-Type-Options: nosniff`, and `Cache-Control: no-store` on a JSON answer or an
+    answer to a request that carried credentials, unless the route chose its own caching (the stream's
+    `no-cache`, a download's `private, no-store`). A browser then never sniffs a stored file into a page, and
+    no cache on the way keeps a user's data, or the presigned URL of a redirect, after the answer."""
+    names = {name.lower(): value for name, value in headers}
+    added = []
+    if b"x-content-type-options" not in names:
+        added.append((b"x-content-type-options", NOSNIFF.encode()))
+    if b"cache-control" not in names and (authenticated or _is_json(names.get(b"content-type", b""))):
+        added.append((b"cache-control", NO_STORE.encode()))
+    return headers + added
+
+
 class RequestContextMiddleware:
-    """Gives each request an id (the client's X-Request-ID when sane), echoes it, logs and measures the call."""
+    """Gives each request an id (the client's X-Request-ID when sane), echoes it, logs and measures the call,
+    and adds the headers of `with_safe_headers` to every answer."""
 
     def __init__(self, app: ASGIApp, *, service: str) -> None:
         self.app = app
@@ -62,8 +88,12 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        sent = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_headers = dict(scope["headers"])
+        sent = request_headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = sent if _CLIENT_REQUEST_ID.match(sent) else uuid.uuid4().hex
+        # A signed upload URL's credential is its path; its answers (an empty 200 to a PUT, JSON errors) are
+        # not stored by caches either way.
+        authenticated = b"authorization" in request_headers
         scope.setdefault("state", {})["request_id"] = request_id
         token = request_id_var.set(request_id)
         status = 500
@@ -76,7 +106,7 @@ class RequestContextMiddleware:
                 headers = list(message.get("headers", []))
                 if not any(name.lower() == b"x-request-id" for name, _ in headers):
                     headers.append((b"x-request-id", request_id.encode()))
-                message["headers"] = headers
+                message["headers"] = with_safe_headers(headers, authenticated=authenticated)
             await send(message)
 
         try:
@@ -112,10 +142,11 @@ def error_response(
     headers: Mapping[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
-    all_headers = dict(headers or {})
+    # A 500 leaves through Starlette's outermost middleware, past ours: name the request and set the safe
+    # headers here too.
+    all_headers = {"X-Content-Type-Options": NOSNIFF, "Cache-Control": NO_STORE, **(headers or {})}
     request_id = request_id_of(request.scope)
     if request_id:
-        # A 500 leaves through Starlette's outermost middleware, past ours; name the request here too.
         all_headers["X-Request-ID"] = request_id
     return JSONResponse(error_body(request, detail=detail, code=code, **extra), status, headers=all_headers)
 

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from apis.shared.errors import QuotaExceededError, StorageUnavailableError
 from apis.shared.http import install_common
 from apis.shared.observability import JsonFormatter, RequestIdFilter, request_id_var
-from tests.attachments import presign, put_bytes, tiny_png
+from tests.attachments import download, presign, put_bytes, tiny_png, upload
 from tests.fixtures.services import Services
 from tests.helpers import random_session_id, random_user_id
 
@@ -156,3 +156,48 @@ async def test_the_access_log_names_the_route_template_and_never_the_upload_toke
     assert [line["message"] for line in access] == ["PUT /files/uploads/{token} 200", "PUT /files/uploads/{token} 403"]
     assert {line["request_id"] for line in access} == {put.headers["x-request-id"], forged.headers["x-request-id"]}
     assert all(line["route"] == "/files/uploads/{token}" and line["durationMs"] >= 0 for line in access)
+
+
+async def test_every_answer_says_nosniff_and_authenticated_json_is_never_stored(local_services: Services) -> None:
+    services, user = local_services, random_user_id()
+    headers = services.auth(user)
+    session_id = random_session_id()
+    answers = {
+        "authenticated json": await services.app.get("/sessions", headers=headers),
+        "created json": await services.app.put(f"/sessions/{session_id}/metadata", json={}, headers=headers),
+        "no content": await services.app.delete(f"/sessions/{session_id}", headers=headers),
+        "401 json": await services.app.get("/sessions"),
+        "health": await services.app.get("/health"),
+        "ping": await services.inference.get("/ping"),
+        "metrics": await services.app.get("/metrics"),
+    }
+
+    assert {name: r.headers.get_list("x-content-type-options") for name, r in answers.items()} == {
+        name: ["nosniff"] for name in answers
+    }
+    for name in ("authenticated json", "created json", "no content", "401 json", "health", "ping"):
+        assert answers[name].headers.get_list("cache-control") == ["no-store"], name
+
+
+async def test_the_stream_and_downloads_keep_their_own_cache_control(local_services: Services) -> None:
+    services, user, png = local_services, random_user_id(), tiny_png()
+    session_id = random_session_id()
+    turn = await services.inference.post(
+        "/invocations", json={"session_id": session_id, "message": "hi"}, headers=services.auth(user)
+    )
+    uploaded = await upload(services, user, session_id, "a.png", "image/png", png)
+    downloaded = await download(services, user, uploaded["uploadId"])
+
+    assert turn.headers["content-type"].startswith("text/event-stream")
+    assert turn.headers.get_list("cache-control") == ["no-cache"]
+    assert downloaded.content == png
+    assert downloaded.headers.get_list("cache-control") == ["private, no-store"]
+    assert turn.headers["x-content-type-options"] == downloaded.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_a_500_carries_the_safe_headers_too(client: httpx.AsyncClient) -> None:
+    response = await client.get("/boom")
+
+    assert response.status_code == 500
+    assert response.headers.get_list("x-content-type-options") == ["nosniff"]
+    assert response.headers.get_list("cache-control") == ["no-store"]
