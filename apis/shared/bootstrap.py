@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from apis.shared.auth import TokenValidator, build_token_validator
 from apis.shared.background import BackgroundTasks
 from apis.shared.config import Settings
+from apis.shared.durable_files import make_private
 from apis.shared.errors import StorageError
 from apis.shared.models import ensure_first_model
 from apis.shared.observability import configure_logging
@@ -60,6 +61,8 @@ async def _seed(settings: Settings, storage: Storage, *, seed_roles: bool) -> No
 async def service_resources(settings: Settings, *, seed_roles: bool) -> AsyncIterator[ServiceResources]:
     """Open storage and auth once for the life of a service, and seed what it needs; a failure stops the start."""
     configure_logging(level=settings.observability.log_level, fmt=settings.observability.log_format)
+    # A DATA_DIR made before its files were private is made private once, here (docs/decisions.md).
+    await asyncio.to_thread(make_private, settings.storage.data_dir)
     storage = await open_storage(settings.storage)
     try:
         validator = build_token_validator(settings)

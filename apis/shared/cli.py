@@ -154,9 +154,15 @@ def mint_token(args: argparse.Namespace) -> int:
 
 
 def init_storage() -> int:
+    from apis.shared.durable_files import make_private
     from apis.shared.storage import initialize_storage
 
     settings = _settings_or_exit()
+    try:
+        make_private(settings.storage.data_dir)
+    except AppError as exc:
+        print(f"colloquy: {exc.detail}", file=sys.stderr)
+        return 2
     for line in asyncio.run(initialize_storage(settings.storage)):
         print(line)
     return 0

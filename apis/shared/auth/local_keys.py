@@ -19,7 +19,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from apis.shared.durable_files import sync_directory, write_temp
+from apis.shared.durable_files import ensure_directory, sync_directory, write_temp
 from apis.shared.errors import ConfigurationError
 
 KEY_DIRECTORY = "auth"
@@ -48,7 +48,7 @@ def load_or_create_key_pair(data_dir: Path) -> LocalKeyPair:
     private_path = key_dir / PRIVATE_KEY_FILE
     public_path = key_dir / PUBLIC_KEY_FILE
     try:
-        key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        ensure_directory(key_dir)  # 0700, and so is DATA_DIR when this creates it
     except OSError as exc:
         raise ConfigurationError(f"cannot create the key directory {key_dir}") from exc
     if not private_path.exists():
@@ -95,14 +95,16 @@ def _publish_new_private_key(path: Path) -> None:
 
 
 def _publish_public_key(path: Path, pem: bytes) -> None:
-    """Write the public half for other tools; every writer derives the same bytes, so a replace is safe."""
+    """Write the public half for other tools; every writer derives the same bytes, so a replace is safe.
+
+    It stays 0600 like everything in DATA_DIR: a tool that reads it runs as the services' user.
+    """
     with contextlib.suppress(FileNotFoundError):
         if path.read_bytes() == pem:
             return
     try:
         temp = write_temp(path, pem)
         try:
-            temp.chmod(0o644)
             os.replace(temp, path)
         finally:
             temp.unlink(missing_ok=True)

@@ -4,7 +4,8 @@ A put writes a temporary file beside its target, fsyncs it, renames it over the 
 fsyncs the directory, so a crash leaves the old object or the new one, never part of either; concurrent puts
 of one key each rename a whole file, and the last rename wins. Temporary names start with a dot, which no key
 can, so a reader never meets one. Directories are left in place when their last file goes: removing them
-would race with a put that is about to write into them.
+would race with a put that is about to write into them. Folders are made 0700 and files 0600
+(`durable_files`): the bytes are the users' attachments.
 
 Every blocking call runs in anyio's worker threads. An OSError becomes `StorageError`, counted and logged
 with its cause; the error's detail names the store, never a path or the system's own text.
@@ -24,7 +25,7 @@ from typing import TypeVar
 
 import anyio.to_thread
 
-from apis.shared.durable_files import TEMP_SUFFIX, sync_directory, write_temp
+from apis.shared.durable_files import TEMP_SUFFIX, ensure_directory, sync_directory, write_temp
 from apis.shared.errors import StorageError
 from apis.shared.files.models import ATTACHMENT_KEY_PATTERN
 from apis.shared.observability import STORAGE_ERRORS
@@ -45,24 +46,8 @@ def checked_key(key: str) -> str:
     return key
 
 
-def _ensure_directory(directory: Path) -> None:
-    """Create `directory` and any missing parents, syncing each parent that gains an entry."""
-    missing: list[Path] = []
-    current = directory
-    while not current.is_dir() and current != current.parent:
-        missing.append(current)
-        current = current.parent
-    for path in reversed(missing):
-        try:
-            path.mkdir()
-        except FileExistsError:  # noqa: S112 -- control flow, listed in docs/suppressions.md
-            # Another put made it meanwhile; if it is a file instead, the write below fails with an OSError.
-            continue
-        sync_directory(path.parent)
-
-
 def _write_atomically(path: Path, data: bytes) -> None:
-    _ensure_directory(path.parent)
+    ensure_directory(path.parent)
     temp = write_temp(path, data)
     try:
         os.replace(temp, path)
@@ -96,7 +81,7 @@ def _remove(path: Path) -> None:
 
 def _probe(root: Path) -> None:
     """Create the root if missing, then create and remove a file in it: the one sure test of writability."""
-    root.mkdir(parents=True, exist_ok=True)
+    ensure_directory(root)
     fd, name = tempfile.mkstemp(dir=root, prefix=".ping.", suffix=TEMP_SUFFIX)
     os.close(fd)
     os.unlink(name)

@@ -16,7 +16,7 @@ from apis.shared.storage.sqlite.users import SqliteUserRepository
 
 
 def _database(settings: StorageSettings) -> SqliteDatabase:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # The database makes DATA_DIR (0700) and its file (0600) itself, on first connecting.
     return SqliteDatabase(settings.sqlite_path, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
 
 

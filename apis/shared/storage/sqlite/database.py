@@ -1,4 +1,5 @@
-"""One SQLite file shared by both services: WAL, foreign keys, a busy timeout, one connection per thread.
+"""One SQLite file shared by both services: WAL, foreign keys, a busy timeout, one connection per thread; the
+file and its `-wal` and `-shm` companions are 0600, as everything under DATA_DIR.
 
 sqlite3 blocks, so every call runs on a worker thread (anyio's pool). Each worker keeps its own connection
 for its lifetime, which avoids both a global lock and reconnecting per call.
@@ -16,6 +17,7 @@ from typing import TypeVar
 
 import anyio.to_thread
 
+from apis.shared.durable_files import create_private_file, ensure_directory
 from apis.shared.errors import StorageError, StorageUnavailableError
 from apis.shared.observability import STORAGE_ERRORS
 
@@ -82,6 +84,7 @@ class SqliteDatabase:
         self._closed = False
 
     def _connect(self) -> sqlite3.Connection:
+        self._create_private_files()
         # isolation_level=None: we issue BEGIN ourselves, so a write transaction takes its lock up front.
         connection = sqlite3.connect(
             self.path,
@@ -98,6 +101,21 @@ class SqliteDatabase:
         with self._lock:
             self._connections.append(connection)
         return connection
+
+    def _create_private_files(self) -> None:
+        """Create the folder 0700 and an empty database file 0600 unless they exist, before SQLite opens it.
+
+        SQLite would create the file 0644 (less the umask), and it gives the `-wal` and `-shm` files it makes
+        beside the database the database file's own mode: an empty file is a valid empty database, so making
+        it private first keeps all three private.
+        """
+        try:
+            ensure_directory(self.path.parent)
+            create_private_file(self.path)
+        except OSError as exc:
+            STORAGE_ERRORS.labels(backend="sqlite", kind="error").inc()
+            logger.error("cannot create the database file %s", self.path, exc_info=exc)
+            raise StorageError("the database file cannot be created; the service log has the details") from exc
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection, opened on first use."""
