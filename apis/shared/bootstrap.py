@@ -43,18 +43,27 @@ class ServiceResources:
     background_tasks: BackgroundTasks
 
 
+async def seed_storage(settings: Settings, storage: Storage, *, seed_roles: bool = True) -> list[str]:
+    """What a service must find in storage before it serves: the default model and (`seed_roles`) the system
+    roles; a line per thing created or found.
+
+    Idempotent. Each service runs it at start, and `colloquy storage init` after creating the schema or the
+    table, so that a store emptied under running services serves turns again without a restart.
+    """
+    lines = [await ensure_first_model(models=storage.models)]
+    if seed_roles:
+        lines += await seed_system_roles(roles=storage.roles, admin_jwt_roles=settings.auth.admin_roles)
+    return lines
+
+
 async def _seed(settings: Settings, storage: Storage, *, seed_roles: bool) -> None:
-    """What a service must find in storage before it serves; a failure stops the start with a clear line."""
+    """Seed at start; a failure stops the start with a clear line."""
     try:
-        lines = await ensure_first_model(models=storage.models)
-        if seed_roles:
-            lines += "; " + "; ".join(
-                await seed_system_roles(roles=storage.roles, admin_jwt_roles=settings.auth.admin_roles)
-            )
+        lines = await seed_storage(settings, storage, seed_roles=seed_roles)
     except StorageError as exc:
         logger.critical("cannot prepare storage at start: %s", exc.detail)
         raise
-    logger.info("storage ready: %s", lines)
+    logger.info("storage ready: %s", "; ".join(lines))
 
 
 @asynccontextmanager

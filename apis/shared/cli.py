@@ -153,17 +153,31 @@ def mint_token(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _initialize_and_seed(settings: Settings) -> list[str]:
+    """Create the schema or the table and bucket, then seed what the services need, as they do at start."""
+    from apis.shared.bootstrap import seed_storage
+    from apis.shared.storage import initialize_storage, open_storage
+
+    lines = await initialize_storage(settings.storage)
+    storage = await open_storage(settings.storage)
+    try:
+        lines += await seed_storage(settings, storage)
+    finally:
+        await storage.close()
+    return lines
+
+
 def init_storage() -> int:
     from apis.shared.durable_files import make_private
-    from apis.shared.storage import initialize_storage
 
     settings = _settings_or_exit()
     try:
         make_private(settings.storage.data_dir)
+        lines = asyncio.run(_initialize_and_seed(settings))
     except AppError as exc:
         print(f"colloquy: {exc.detail}", file=sys.stderr)
         return 2
-    for line in asyncio.run(initialize_storage(settings.storage)):
+    for line in lines:
         print(line)
     return 0
 
@@ -188,7 +202,9 @@ def _parser() -> argparse.ArgumentParser:
 
     storage = commands.add_parser("storage", help="storage administration")
     storage_commands = storage.add_subparsers(dest="storage_command", required=True)
-    storage_commands.add_parser("init", help="create the schema, tables and buckets (idempotent)")
+    storage_commands.add_parser(
+        "init", help="create the schema, tables and buckets, and seed the default model and roles (idempotent)"
+    )
     return parser
 
 
