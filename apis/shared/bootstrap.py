@@ -84,7 +84,9 @@ async def service_resources(settings: Settings, *, seed_roles: bool) -> AsyncIte
                 token_validator=validator,
                 login_sync=LoginSync(users=storage.users, interval_seconds=settings.auth.user_sync_interval_seconds),
                 permission_cache=PermissionCache(
-                    roles=storage.roles, ttl_seconds=settings.auth.permission_cache_seconds
+                    roles=storage.roles,
+                    admin_jwt_roles=settings.auth.admin_roles,
+                    ttl_seconds=settings.auth.permission_cache_seconds,
                 ),
                 background_tasks=tasks,
             )

@@ -7,12 +7,14 @@
     ├── AuthenticationError         401 with WWW-Authenticate: Bearer
     ├── RuleViolation               400
     │   └── InvalidPageToken        400 (a nextToken that this service did not issue)
+    ├── InvalidInput                422 (an update whose merged record would not be valid; carries `problems`)
     ├── PayloadTooLarge             413
     ├── QuotaExceededError          429 with Retry-After
     ├── StorageError                503 with Retry-After (a backend failure that retrying may not fix)
     │   └── StorageUnavailableError 503 with Retry-After (transient: throttling, timeouts, refused, locked)
     ├── ProviderError               502 (the model provider failed)
     │   └── ProviderUnavailableError 503 (the provider is not configured or not reachable)
+    ├── CorruptRecord               500 (a stored record this version cannot read: only requests that need it)
     └── ConfigurationError          the service refuses to start
 
 Messages are for a person and never carry exception text from a library: the handler sends `detail` as is.
@@ -20,7 +22,7 @@ Messages are for a person and never carry exception text from a library: the han
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class AppError(Exception):
@@ -77,6 +79,21 @@ class InvalidPageToken(RuleViolation):
     code = "invalid_page_token"
 
 
+class InvalidInput(AppError):
+    """Well-formed input that no record may hold, found once it is merged with what is stored.
+
+    `problems` lists each as `{"loc", "msg", "type"}`, the shape of a request validation error, so that a
+    service can answer it exactly like a malformed body.
+    """
+
+    status_code = 422
+    code = "validation_error"
+
+    def __init__(self, detail: str, *, problems: list[dict[str, Any]], code: str | None = None) -> None:
+        super().__init__(detail, code=code)
+        self.problems = problems
+
+
 class PayloadTooLarge(AppError):
     """The input is over a size limit."""
 
@@ -120,6 +137,13 @@ class ProviderUnavailableError(ProviderError):
 
     status_code = 503
     code = "provider_unavailable"
+
+
+class CorruptRecord(AppError):
+    """A stored record no longer validates: written by a bug or by another version. Lists skip it; a request
+    that needs that very record fails with this, and the record stays as stored for someone to repair."""
+
+    code = "corrupt_record"
 
 
 class ConfigurationError(AppError):

@@ -48,6 +48,11 @@ SUPPRESSED_ERRORS = Counter(
     "Failures of best-effort side work that were logged and not raised (see docs/suppressions.md).",
     ["where"],
 )
+INVALID_RECORDS = Counter(
+    "colloquy_invalid_records_total",
+    "Stored records that failed validation when read back (skipped from lists, an error for their own reads).",
+    ["kind"],
+)
 BACKGROUND_FAILURES = Counter(
     "colloquy_background_task_failures_total", "Tracked background tasks that failed.", ["task"]
 )

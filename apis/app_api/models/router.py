@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from apis.app_api.deps import AdminPermissions, CallerPermissions, ModelsRepo
+from apis.app_api.updates import merged_record_validated
 from apis.shared.models import ManagedModel, ManagedModelCreate, ManagedModelList, ManagedModelUpdate, managed_models
 
 router = APIRouter(tags=["models"])
@@ -48,8 +49,9 @@ async def read_managed_model(id: ModelPath, admin: AdminPermissions, models: Mod
 async def update_managed_model(
     id: ModelPath, changes: ManagedModelUpdate, admin: AdminPermissions, models: ModelsRepo
 ) -> ManagedModel:
-    """Change the sent fields; `isDefault: true` makes this the one default model."""
-    return await managed_models.update(models=models, id=id, changes=changes)
+    """Change the sent fields (a null clears one that may be empty); `isDefault: true` makes this the default."""
+    with merged_record_validated():
+        return await managed_models.update(models=models, id=id, changes=changes)
 
 
 @router.delete("/admin/managed-models/{id}", status_code=status.HTTP_204_NO_CONTENT, tags=["admin: models"])

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from apis.app_api.deps import AdminPermissions, PermissionCacheDep, RolesRepo
+from apis.app_api.updates import merged_record_validated
 from apis.shared.rbac import ROLE_ID_PATTERN, AppRoleCreate, AppRoleRead, AppRoleUpdate
 from apis.shared.rbac import service as roles_service
 from apis.shared.schemas import ApiModel
@@ -44,7 +45,9 @@ async def read_role(role_id: RoleIdPath, admin: AdminPermissions, roles: RolesRe
 async def update_role(
     role_id: RoleIdPath, changes: AppRoleUpdate, admin: AdminPermissions, roles: RolesRepo, cache: PermissionCacheDep
 ) -> AppRoleRead:
-    updated = await roles_service.update(roles=roles, cache=cache, role_id=role_id, changes=changes)
+    """Change the sent fields (a null clears a list or the description); system_admin keeps its powers (400)."""
+    with merged_record_validated():
+        updated = await roles_service.update(roles=roles, cache=cache, role_id=role_id, changes=changes)
     return roles_service.with_permissions(updated, await roles_service.list_roles(roles=roles))
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from apis.app_api.deps import BlobsStore, CurrentUser, FilesRepo, SessionsRepo
 from apis.app_api.sessions.dependencies import OwnedSession, SessionIdPath
 from apis.app_api.sessions.schemas import BulkDeleteIn, BulkDeleteOut, BulkDeleteRow, MessagePage, SessionPage
+from apis.app_api.updates import merged_record_validated
 from apis.shared.files import BlobStore, FileRepository
 from apis.shared.files import service as files_service
 from apis.shared.sessions import SessionChanges, SessionMetadata
@@ -77,10 +78,11 @@ async def get_session_metadata(session: OwnedSession) -> SessionMetadata:
 async def put_session_metadata(
     session_id: SessionIdPath, changes: SessionChanges, user: CurrentUser, sessions: SessionsRepo
 ) -> SessionMetadata:
-    """Change the sent fields; creates the session when the caller has none with this id."""
-    return await sessions_service.update(
-        sessions=sessions, user_id=user.user_id, session_id=session_id, changes=changes
-    )
+    """Change the sent fields (a null clears tags or preferences); creates the session when the caller has none."""
+    with merged_record_validated():
+        return await sessions_service.update(
+            sessions=sessions, user_id=user.user_id, session_id=session_id, changes=changes
+        )
 
 
 @router.delete("/{session_id}", status_code=status.HTTP_204_NO_CONTENT)

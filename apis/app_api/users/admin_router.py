@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from apis.app_api.deps import AdminPermissions, CurrentUser, PermissionCacheDep, UsersRepo
-from apis.app_api.users.schemas import UserPage, UserStatusIn, UserWithPermissions
+from apis.app_api.updates import merged_record_validated
+from apis.app_api.users.schemas import UserPage, UserWithPermissions
 from apis.shared.errors import RuleViolation
-from apis.shared.users import UserProfile, UserStatus
+from apis.shared.users import UserProfile, UserStatus, UserUpdate
 from apis.shared.users import service as users_service
 
 router = APIRouter(prefix="/admin/users", tags=["admin: users"])
@@ -42,10 +43,11 @@ async def read_user(
 
 
 @router.patch("/{user_id}", response_model=UserProfile)
-async def set_user_status(
-    user_id: UserIdPath, body: UserStatusIn, admin: AdminPermissions, caller: CurrentUser, users: UsersRepo
+async def update_user(
+    user_id: UserIdPath, changes: UserUpdate, admin: AdminPermissions, caller: CurrentUser, users: UsersRepo
 ) -> UserProfile:
     """Suspend or reinstate; a suspended user gets 403 on every route of both services from the next request."""
-    if user_id == caller.user_id and body.status is UserStatus.SUSPENDED:
+    if user_id == caller.user_id and changes.status is UserStatus.SUSPENDED:
         raise RuleViolation("you cannot suspend your own account", code="self_suspension")
-    return await users_service.set_status(users=users, user_id=user_id, status=body.status)
+    with merged_record_validated():
+        return await users_service.update(users=users, user_id=user_id, changes=changes)

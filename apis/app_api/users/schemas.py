@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from apis.shared.rbac import EffectivePermissions
 from apis.shared.schemas import ApiModel
-from apis.shared.users import UserProfile, UserStatus
+from apis.shared.users import UserProfile
 
 
 class UserWithPermissions(UserProfile):
@@ -27,7 +27,3 @@ class UserSearchPage(ApiModel):
 class UserPage(ApiModel):
     users: list[UserProfile]
     next_token: str | None
-
-
-class UserStatusIn(ApiModel):
-    status: UserStatus

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from apis.shared.models.exceptions import DefaultModelRequired
 from apis.shared.models.models import ManagedModel, ManagedModelUpdate
+from apis.shared.partial_updates import merged
 
 
 def updated_model(current: ManagedModel, changes: ManagedModelUpdate, *, updated_at: str) -> ManagedModel:
-    """`current` with the sent fields replaced (isDefault is the catalogue's, not the record's)."""
-    return current.model_copy(update={**changes.field_changes(), "updated_at": updated_at, "is_default": False})
+    """`current` with the sent fields replaced, validated as a whole (InvalidInput, 422, if it is not a valid
+    model: nothing is written then). isDefault is the catalogue's, not the record's."""
+    return merged(current, {**changes.field_changes(), "updated_at": updated_at, "is_default": False})
 
 
 def check_default_kept(*, id: str, default_id: str | None, changes: ManagedModelUpdate) -> None:

@@ -36,7 +36,7 @@ async def update(*, models: ModelRepository, id: str, changes: ManagedModelUpdat
 
 
 async def delete(*, models: ModelRepository, id: str) -> None:
-    if await models.delete(id) is None:
+    if not await models.delete(id):
         raise ManagedModelNotFound(f"managed model {id} not found")
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
+from apis.shared.partial_updates import PartialUpdate
 from apis.shared.schemas import ApiModel
 
 ProviderName = Literal["bedrock", "openai", "gemini", "local"]
@@ -45,8 +46,30 @@ class ManagedModelCreate(ManagedModelFields):
     is_default: bool = False
 
 
-class ManagedModelUpdate(ApiModel):
-    """A partial update: only the fields sent change. `isDefault: true` makes this model the default."""
+class ManagedModel(ManagedModelFields):
+    """A stored model. `isDefault` is derived from the catalogue's one default pointer when read."""
+
+    id: str
+    is_default: bool = False
+    created_at: str
+    updated_at: str
+
+    def pricing(self) -> dict[str, float]:
+        """The price snapshot a turn stores beside its cost, so later price changes do not rewrite history."""
+        prices = {
+            "inputPricePerMillionTokens": self.input_price_per_million_tokens,
+            "outputPricePerMillionTokens": self.output_price_per_million_tokens,
+            "cacheWritePricePerMillionTokens": self.cache_write_price_per_million_tokens,
+            "cacheReadPricePerMillionTokens": self.cache_read_price_per_million_tokens,
+        }
+        return {name: price for name, price in prices.items() if price is not None}
+
+
+class ManagedModelUpdate(PartialUpdate):
+    """A partial update (see partial_updates.py): only the fields sent change, a null clears a field that may
+    be empty and is a 422 on any other. `isDefault: true` makes this model the default."""
+
+    record: ClassVar[type[BaseModel]] = ManagedModel
 
     model_id: ModelIdText | None = None
     model_name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
@@ -68,26 +91,7 @@ class ManagedModelUpdate(ApiModel):
 
     def field_changes(self) -> dict[str, Any]:
         """The sent fields other than isDefault, which is not a field of the record but of the catalogue."""
-        return {name: getattr(self, name) for name in self.model_fields_set if name != "is_default"}
-
-
-class ManagedModel(ManagedModelFields):
-    """A stored model. `isDefault` is derived from the catalogue's one default pointer when read."""
-
-    id: str
-    is_default: bool = False
-    created_at: str
-    updated_at: str
-
-    def pricing(self) -> dict[str, float]:
-        """The price snapshot a turn stores beside its cost, so later price changes do not rewrite history."""
-        prices = {
-            "inputPricePerMillionTokens": self.input_price_per_million_tokens,
-            "outputPricePerMillionTokens": self.output_price_per_million_tokens,
-            "cacheWritePricePerMillionTokens": self.cache_write_price_per_million_tokens,
-            "cacheReadPricePerMillionTokens": self.cache_read_price_per_million_tokens,
-        }
-        return {name: price for name, price in prices.items() if price is not None}
+        return {name: value for name, value in self.sent_fields().items() if name != "is_default"}
 
 
 class ManagedModelList(ApiModel):

@@ -12,7 +12,8 @@ class ModelRepository(Protocol):
 
     The catalogue is small (tens of models), so it is listed whole. `isDefault` on a returned model is derived
     from the default pointer at read time. Methods return `None` only for "no such model"; backend failures
-    raise `StorageUnavailableError` or `StorageError`.
+    raise `StorageUnavailableError` or `StorageError`. A stored model that no longer validates is left out of
+    `list_models` (logged and counted), and reading or updating it raises `CorruptRecord`.
     """
 
     async def get(self, id: str) -> ManagedModel | None:
@@ -42,9 +43,10 @@ class ModelRepository(Protocol):
         """
         ...
 
-    async def delete(self, id: str) -> ManagedModel | None:
-        """Remove the model. Raises `DefaultModelRequired` when it is the default and other models remain;
-        the last model may go, leaving an empty catalogue without a default."""
+    async def delete(self, id: str) -> bool:
+        """Remove the model; False if there is no such model. Raises `DefaultModelRequired` when it is the
+        default and other models remain; the last model may go, leaving an empty catalogue without a default.
+        A model stored in a shape that can no longer be read is deleted all the same: that is how it is repaired."""
         ...
 
     async def get_default(self) -> ManagedModel | None:

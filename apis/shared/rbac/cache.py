@@ -25,12 +25,19 @@ class _Snapshot:
 
 
 class PermissionCache:
-    """The roles of one process, loaded through `list_roles()` at most once per TTL."""
+    """The roles of one process, loaded through `list_roles()` at most once per TTL; `admin_jwt_roles` are the
+    token roles that always make a system_admin (ADMIN_JWT_ROLES)."""
 
     def __init__(
-        self, *, roles: RoleRepository, ttl_seconds: float = 30.0, clock: Callable[[], float] = time.monotonic
+        self,
+        *,
+        roles: RoleRepository,
+        admin_jwt_roles: Sequence[str],
+        ttl_seconds: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._roles = roles
+        self.admin_jwt_roles = tuple(admin_jwt_roles)
         self._ttl_seconds = ttl_seconds
         self._clock = clock
         self._snapshot: _Snapshot | None = None
@@ -42,8 +49,11 @@ class PermissionCache:
         self._failure: Exception | None = None
 
     async def permissions_for(self, token_roles: Sequence[str]) -> EffectivePermissions:
-        """The permissions of a caller whose token carries `token_roles`; a failed load of the roles raises."""
-        return resolve(token_roles, await self.current_roles())
+        """The permissions of a caller whose token carries `token_roles`; a failed load of the roles raises.
+
+        A token role in `admin_jwt_roles` (ADMIN_JWT_ROLES) makes a system_admin whatever the stored roles say.
+        """
+        return resolve(token_roles, await self.current_roles(), admin_jwt_roles=self.admin_jwt_roles)
 
     async def current_roles(self) -> list[AppRole]:
         """Every role as of at most `ttl_seconds` ago (or since the last `invalidate()`)."""

@@ -18,7 +18,8 @@ class RoleExists(ConflictError):
 
 
 class SystemRoleProtected(RuleViolation):
-    """The change would delete a system role or take away what makes it work (system_admin's full grants)."""
+    """The change would delete a system role or take away what makes it work (system_admin's full grants, or
+    the token roles of ADMIN_JWT_ROLES that it follows)."""
 
     code = "system_role_protected"
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import copy
-from typing import Annotated, Any
+from typing import Annotated, ClassVar
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
+from apis.shared.partial_updates import PartialUpdate, merged
 from apis.shared.schemas import ApiModel
 
 ROLE_ID_PATTERN = r"^[a-z][a-z0-9_]{1,63}$"
@@ -65,8 +65,11 @@ class AppRoleCreate(ApiModel):
     enabled: bool = True
 
 
-class AppRoleUpdate(ApiModel):
-    """A partial update: only the fields that were sent change; the id and the system flag never do."""
+class AppRoleUpdate(PartialUpdate):
+    """A partial update (see partial_updates.py): only the fields sent change, a null clears a field that may be
+    empty (description, the lists) and is a 422 on any other; the id and the system flag never change."""
+
+    record: ClassVar[type[BaseModel]] = AppRole
 
     display_name: DisplayName | None = None
     description: Description | None = None
@@ -77,14 +80,10 @@ class AppRoleUpdate(ApiModel):
     priority: Priority | None = None
     enabled: bool | None = None
 
-    def sent_fields(self) -> dict[str, Any]:
-        """Field name -> new value of each field that was sent with a value (an explicit null changes nothing)."""
-        return {name: getattr(self, name) for name in self.model_fields_set if getattr(self, name) is not None}
-
     def apply_to(self, role: AppRole, *, updated_at: str) -> AppRole:
-        """`role` with the sent fields replaced and `updated_at` set."""
-        # Copies, so that the stored role and this request never share a list.
-        return role.model_copy(update={**copy.deepcopy(self.sent_fields()), "updated_at": updated_at}, deep=True)
+        """`role` with the sent fields replaced and `updated_at` set, validated as a whole role (InvalidInput,
+        422, otherwise); it shares no list with `role` or with this request."""
+        return merged(role, {**self.sent_fields(), "updated_at": updated_at})
 
 
 class EffectivePermissions(ApiModel):

@@ -9,14 +9,17 @@ one definition:
   `inheritsFrom` grants directly; a parent's own parents add nothing, so cycles need no special care;
   a missing or disabled parent grants nothing;
 - grants are a union, and "*" is kept as is (it allows every id);
-- the caller is an admin when `system_admin` is an applied role or an enabled direct parent of one.
+- the caller is an admin when `system_admin` is an applied role or an enabled direct parent of one;
+- a token carrying one of ADMIN_JWT_ROLES always gets `system_admin`, with its full grants, whatever the
+  stored role says (its mappings, its flag, even its absence): no change to the stored roles can lock every
+  admin out, as only the setting decides who the admins are.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from apis.shared.rbac.models import DEFAULT_ROLE, SYSTEM_ADMIN, AppRole, EffectivePermissions
+from apis.shared.rbac.models import DEFAULT_ROLE, SYSTEM_ADMIN, WILDCARD, AppRole, EffectivePermissions
 
 
 def _grantors(applied: Iterable[AppRole], by_id: Mapping[str, AppRole]) -> list[AppRole]:
@@ -41,18 +44,37 @@ def _combine(applied: Sequence[AppRole], by_id: Mapping[str, AppRole]) -> Effect
     )
 
 
-def applied_roles(token_roles: Iterable[str], roles: Sequence[AppRole]) -> list[AppRole]:
-    """The enabled roles mapped from one of `token_roles`, or the enabled `default` role when there are none."""
+# What the token roles of ADMIN_JWT_ROLES grant, stored system_admin or not: everything, and the admin API.
+_ADMIN_BY_SETTING = AppRole(
+    role_id=SYSTEM_ADMIN,
+    display_name="System administrator",
+    granted_tools=[WILDCARD],
+    granted_models=[WILDCARD],
+    is_system_role=True,
+    created_at="",
+    updated_at="",
+)
+
+
+def applied_roles(
+    token_roles: Iterable[str], roles: Sequence[AppRole], *, admin_jwt_roles: Iterable[str] = ()
+) -> list[AppRole]:
+    """The enabled roles mapped from one of `token_roles`, with `system_admin` for a token that carries one of
+    `admin_jwt_roles`; or the enabled `default` role when there are none."""
     wanted = set(token_roles)
     applied = [role for role in roles if role.enabled and not wanted.isdisjoint(role.jwt_role_mappings)]
+    if not wanted.isdisjoint(admin_jwt_roles):
+        applied = [role for role in applied if role.role_id != SYSTEM_ADMIN] + [_ADMIN_BY_SETTING]
     if applied:
         return applied
     return [role for role in roles if role.role_id == DEFAULT_ROLE and role.enabled][:1]
 
 
-def resolve(token_roles: Iterable[str], roles: Sequence[AppRole]) -> EffectivePermissions:
-    """What a caller whose token carries `token_roles` may do, given every app role."""
-    return _combine(applied_roles(token_roles, roles), _by_id(roles))
+def resolve(
+    token_roles: Iterable[str], roles: Sequence[AppRole], *, admin_jwt_roles: Iterable[str] = ()
+) -> EffectivePermissions:
+    """What a caller whose token carries `token_roles` may do, given every app role and ADMIN_JWT_ROLES."""
+    return _combine(applied_roles(token_roles, roles, admin_jwt_roles=admin_jwt_roles), _by_id(roles))
 
 
 def role_permissions(role: AppRole, roles: Sequence[AppRole]) -> EffectivePermissions:

@@ -19,7 +19,8 @@ class RoleRepository(Protocol):
     The set is small (tens of roles) and read as a whole by the permission cache, so there is no paging.
     Methods return `None` only for "no such role"; any backend failure raises `StorageUnavailableError`
     (transient) or `StorageError`. Validation (parents exist, system roles keep their grants) is the
-    service's job: the repository stores what it is given.
+    service's job: the repository stores what it is given. A stored role that no longer validates is left
+    out of `list_roles` (logged and counted); `get` and `update` of it raise `CorruptRecord`.
     """
 
     async def get(self, role_id: str) -> AppRole | None:
@@ -44,6 +45,7 @@ class RoleRepository(Protocol):
         """
         ...
 
-    async def delete(self, role_id: str) -> AppRole | None:
-        """Remove the role and return it as it was; None if there is no such role."""
+    async def delete(self, role_id: str) -> bool:
+        """Remove the role; False if there is no such role. The stored role is not read, so one that can no
+        longer be read back is deleted all the same."""
         ...

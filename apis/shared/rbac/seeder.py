@@ -1,19 +1,25 @@
 """System roles at start: `system_admin` (follows ADMIN_JWT_ROLES, grants everything) and `default`.
 
 Run by the app API at every start and safe to run from several processes at once. A storage failure
-propagates: a service without its roles would turn every admin away, so it must not start.
+propagates: a service without its roles would turn every admin away, so it must not start. A system role
+stored in a shape that can no longer be read does not stop the start: it is left as stored, logged and
+counted (admins keep their rights through ADMIN_JWT_ROLES, see permissions.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Awaitable, Sequence
 
 from apis.shared.clock import now_iso
+from apis.shared.errors import CorruptRecord
+from apis.shared.observability import SUPPRESSED_ERRORS
 from apis.shared.rbac.exceptions import RoleExists, RoleNotFound
 from apis.shared.rbac.models import DEFAULT_ROLE, SYSTEM_ADMIN, WILDCARD, AppRole, AppRoleUpdate
 from apis.shared.rbac.repository import RoleRepository
 
 ADMIN_PRIORITY = 1000
+logger = logging.getLogger(__name__)
 
 
 def _system_admin(admin_jwt_roles: list[str], now: str) -> AppRole:
@@ -92,8 +98,21 @@ async def _seed_default(roles: RoleRepository, now: str) -> str:
     return f"role {DEFAULT_ROLE}: {'created' if existing is None else 'exists'}"
 
 
+async def _unless_unreadable(role_id: str, seeding: Awaitable[str]) -> str:
+    """`seeding`'s line, or a line saying the stored role cannot be read and was left as it is."""
+    try:
+        return await seeding
+    except CorruptRecord:  # suppressed: an unreadable system role must not stop the start; it stays for repair
+        SUPPRESSED_ERRORS.labels(where="rbac.seeder").inc()
+        logger.error("system role %s cannot be read; it was not seeded and is left as stored", role_id)
+        return f"role {role_id}: cannot be read, left as stored"
+
+
 async def seed_system_roles(*, roles: RoleRepository, admin_jwt_roles: Sequence[str]) -> list[str]:
     """Make sure both system roles exist and system_admin follows `admin_jwt_roles`; a line per role."""
     wanted_mappings = list(dict.fromkeys(name.strip() for name in admin_jwt_roles if name.strip()))
     now = now_iso()
-    return [await _seed_admin(roles, wanted_mappings, now), await _seed_default(roles, now)]
+    return [
+        await _unless_unreadable(SYSTEM_ADMIN, _seed_admin(roles, wanted_mappings, now)),
+        await _unless_unreadable(DEFAULT_ROLE, _seed_default(roles, now)),
+    ]

@@ -59,12 +59,22 @@ async def list_roles(*, roles: RoleRepository) -> list[AppRole]:
     return await roles.list_roles()
 
 
-def _check_system_change(role: AppRole, changes: AppRoleUpdate) -> None:
-    """system_admin stays enabled and keeps "*" for tools and models: without them nobody could repair roles."""
+def _check_system_change(role: AppRole, changes: AppRoleUpdate, *, admin_jwt_roles: Sequence[str]) -> None:
+    """system_admin stays enabled, keeps the token roles of ADMIN_JWT_ROLES and "*" for tools and models.
+
+    Admins keep their rights without them (see permissions.py), but the stored role would then say
+    something other than what applies: refused, with the reason.
+    """
     if role.role_id != SYSTEM_ADMIN:
         return
     if changes.enabled is False:
         raise SystemRoleProtected(f"role {SYSTEM_ADMIN} cannot be disabled")
+    if changes.jwt_role_mappings is not None:
+        dropped = [name for name in admin_jwt_roles if name not in changes.jwt_role_mappings]
+        if dropped:
+            raise SystemRoleProtected(
+                f"role {SYSTEM_ADMIN} must keep the token roles set in ADMIN_JWT_ROLES: {', '.join(dropped)}"
+            )
     if changes.granted_tools is not None and WILDCARD not in changes.granted_tools:
         raise SystemRoleProtected(f'role {SYSTEM_ADMIN} must keep granting "{WILDCARD}" tools')
     if changes.granted_models is not None and WILDCARD not in changes.granted_models:
@@ -72,12 +82,17 @@ def _check_system_change(role: AppRole, changes: AppRoleUpdate) -> None:
 
 
 async def update(*, roles: RoleRepository, cache: PermissionCache, role_id: str, changes: AppRoleUpdate) -> AppRole:
-    """Apply the sent fields; a system role keeps its id, and system_admin its powers."""
+    """Apply the sent fields; a system role keeps its id, and system_admin its powers.
+
+    The role as it would be stored is validated first (InvalidInput, 422), on every backend, so that nothing
+    that cannot be read back is written.
+    """
     current = await get_or_raise(roles=roles, role_id=role_id)
     if current.is_system_role:
-        _check_system_change(current, changes)
+        _check_system_change(current, changes, admin_jwt_roles=cache.admin_jwt_roles)
     if changes.inherits_from is not None:
         await _check_parents(roles, changes.inherits_from)
+    changes.apply_to(current, updated_at=current.updated_at)  # only to validate: the repository writes it
     try:
         updated = await roles.update(role_id, changes)
     finally:
@@ -88,15 +103,18 @@ async def update(*, roles: RoleRepository, cache: PermissionCache, role_id: str,
 
 
 async def delete(*, roles: RoleRepository, cache: PermissionCache, role_id: str) -> None:
-    """Remove a role; roles that inherit from it simply stop getting its grants. System roles stay."""
-    current = await get_or_raise(roles=roles, role_id=role_id)
-    if current.is_system_role:
+    """Remove a role; roles that inherit from it simply stop getting its grants. System roles stay.
+
+    The role is not read first (only system roles carry their ids), so a role stored in a shape that can no
+    longer be read can still be deleted.
+    """
+    if role_id in SYSTEM_ROLES:
         raise SystemRoleProtected(f"role {role_id} is a system role and cannot be deleted")
     try:
         deleted = await roles.delete(role_id)
     finally:
         cache.invalidate()
-    if deleted is None:
+    if not deleted:
         raise RoleNotFound(f"role {role_id} not found")
 
 

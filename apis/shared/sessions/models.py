@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 
+from apis.shared.partial_updates import PartialUpdate, merged
 from apis.shared.schemas import ApiModel
 
 # Ids a client may choose (AgentCore sends its own session ids): letters, digits and . _ : - only.
@@ -61,8 +62,12 @@ class SessionMetadata(ApiModel):
         )
 
 
-class SessionChanges(ApiModel):
-    """A partial update: only the fields that were sent change."""
+class SessionChanges(PartialUpdate):
+    """A partial update (see partial_updates.py): only the fields sent change; `tags: null` empties the tags,
+    a null title, status or starred is a 422. Preferences merge field by field (a null inside one clears that
+    preference), and `preferences: null` clears them all."""
+
+    record: ClassVar[type[BaseModel]] = SessionMetadata
 
     title: str | None = Field(default=None, min_length=1, max_length=200)
     status: SessionStatus | None = None
@@ -70,18 +75,18 @@ class SessionChanges(ApiModel):
     tags: list[str] | None = Field(default=None, max_length=50)
     preferences: SessionPreferences | None = None
 
+    @field_validator("preferences", mode="before")
+    @classmethod
+    def _null_clears_every_preference(cls, value: Any) -> Any:
+        return dict.fromkeys(SessionPreferences.model_fields) if value is None else value
+
     def apply_to(self, session: SessionMetadata) -> SessionMetadata:
-        """`session` with the sent fields replaced; preferences merge field by field."""
-        update: dict[str, Any] = {
-            name: getattr(self, name)
-            for name in self.model_fields_set
-            if name != "preferences" and getattr(self, name) is not None
-        }
+        """`session` with the sent fields replaced, validated as a whole (InvalidInput, 422, otherwise)."""
+        changes = self.sent_fields()
         if self.preferences is not None:
-            update["preferences"] = session.preferences.model_copy(
-                update={name: getattr(self.preferences, name) for name in self.preferences.model_fields_set}
-            )
-        return session.model_copy(update=update)
+            sent = {name: getattr(self.preferences, name) for name in self.preferences.model_fields_set}
+            changes["preferences"] = merged(session.preferences, sent)
+        return merged(session, changes)
 
 
 class TokenUsage(ApiModel):

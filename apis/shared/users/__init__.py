@@ -2,7 +2,7 @@
 
 from apis.shared.users import service, sync
 from apis.shared.users.exceptions import UserNotFound, UserSuspended
-from apis.shared.users.models import UserLogin, UserProfile, UserStatus, email_domain_of
+from apis.shared.users.models import UserLogin, UserProfile, UserStatus, UserUpdate, email_domain_of
 from apis.shared.users.repository import UserRepository
 from apis.shared.users.sync import LoginSync
 
@@ -14,6 +14,7 @@ __all__ = [
     "UserRepository",
     "UserStatus",
     "UserSuspended",
+    "UserUpdate",
     "email_domain_of",
     "service",
     "sync",

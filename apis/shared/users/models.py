@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import ClassVar
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
+from apis.shared.partial_updates import PartialUpdate
 from apis.shared.schemas import ApiModel
 
 
@@ -35,6 +37,14 @@ class UserProfile(ApiModel):
     created_at: str
     last_login_at: str
     status: UserStatus = UserStatus.ACTIVE
+
+
+class UserUpdate(PartialUpdate):
+    """What an admin may change of a profile (see partial_updates.py): the status, which cannot be null."""
+
+    record: ClassVar[type[BaseModel]] = UserProfile
+
+    status: UserStatus | None = None
 
 
 @dataclass(frozen=True, slots=True)

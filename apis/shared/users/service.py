@@ -1,11 +1,12 @@
-"""Users service: read, list and search profiles, and the admin's suspension switch."""
+"""Users service: read, list and search profiles, and the admin's update (the suspension switch)."""
 
 from __future__ import annotations
 
 from apis.shared.errors import RuleViolation
 from apis.shared.pagination import Page
+from apis.shared.partial_updates import merged
 from apis.shared.users.exceptions import UserNotFound
-from apis.shared.users.models import UserProfile, UserStatus
+from apis.shared.users.models import UserProfile, UserStatus, UserUpdate
 from apis.shared.users.repository import UserRepository
 
 MIN_SEARCH_LENGTH = 2
@@ -40,9 +41,16 @@ async def search(*, users: UserRepository, query: str, limit: int, page_token: s
     return await users.search(needle, limit=limit, page_token=page_token)
 
 
-async def set_status(*, users: UserRepository, user_id: str, status: UserStatus) -> UserProfile:
-    """Suspend or reactivate a user; a suspension takes effect on their next request (see sync.py)."""
-    profile = await users.set_status(user_id, status)
+async def update(*, users: UserRepository, user_id: str, changes: UserUpdate) -> UserProfile:
+    """Apply what an admin sent: suspend or reactivate a user, effective on their next request (see sync.py).
+
+    The profile as it would be stored is validated first (InvalidInput, 422): nothing unreadable is written.
+    """
+    current = await get_or_raise(users=users, user_id=user_id)
+    merged(current, changes.sent_fields())
+    if changes.status is None:
+        return current
+    profile = await users.set_status(user_id, changes.status)
     if profile is None:
         raise UserNotFound(f"user {user_id} not found")
     return profile

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from apis.shared.errors import InvalidInput
 from apis.shared.models import (
     DefaultModelRequired,
     ManagedModel,
@@ -107,6 +108,22 @@ async def test_update_changes_only_the_fields_sent(model_repository: ModelReposi
     assert await model_repository.update("missing", ManagedModelUpdate(enabled=False), updated_at="x") is None
 
 
+async def test_an_update_whose_merged_model_is_invalid_raises_and_stores_nothing(
+    model_repository: ModelRepository,
+) -> None:
+    created = await add(model_repository, "m1")
+    # Past the schema's own checks, as a looser update schema would be: the merged record is what is checked.
+    loose = ManagedModelUpdate.model_construct(_fields_set={"enabled", "model_name"}, enabled=None, model_name="Kept")
+
+    with pytest.raises(InvalidInput) as raised:
+        await model_repository.update(created.id, loose, updated_at="2030-01-01T00:00:00Z")
+
+    assert raised.value.status_code == 422
+    assert [problem["loc"] for problem in raised.value.problems] == [["body", "enabled"]]
+    assert await model_repository.get(created.id) == created
+    assert await model_repository.list_models() == [created]
+
+
 async def test_exactly_one_default_as_it_moves(model_repository: ModelRepository) -> None:
     first = await add(model_repository, "a")
     second = await add(model_repository, "b")
@@ -130,8 +147,8 @@ async def test_the_default_cannot_be_unset_or_deleted_while_others_remain(model_
     with pytest.raises(DefaultModelRequired):
         await model_repository.delete(default.id)
 
-    assert await model_repository.delete(other.id) is not None
-    assert await model_repository.delete(default.id) is not None  # the last model may go
+    assert await model_repository.delete(other.id) is True
+    assert await model_repository.delete(default.id) is True  # the last model may go
     assert await model_repository.list_models() == []
     assert await model_repository.get_default() is None
     assert (await add(model_repository, "fresh")).is_default
@@ -143,10 +160,9 @@ async def test_delete_removes_the_model_and_its_id(model_repository: ModelReposi
 
     deleted = await model_repository.delete(doomed.id)
 
-    assert deleted is not None
-    assert deleted.id == doomed.id
+    assert deleted is True
     assert await model_repository.get(doomed.id) is None
-    assert await model_repository.delete(doomed.id) is None
+    assert await model_repository.delete(doomed.id) is False
     assert (await add(model_repository, "doomed")).model_id == "doomed"
 
 

@@ -57,7 +57,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def cache(roles: CountingRoles, clock: FakeClock) -> PermissionCache:
-    return PermissionCache(roles=roles, ttl_seconds=TTL, clock=clock)
+    return PermissionCache(roles=roles, admin_jwt_roles=["admin"], ttl_seconds=TTL, clock=clock)
 
 
 async def callers_during_a_held_load(roles: CountingRoles, calls: list[asyncio.Task[EffectivePermissions]]) -> None:
@@ -166,6 +166,6 @@ async def test_callers_waiting_on_a_failed_load_fail_with_it(cache: PermissionCa
 
 
 async def test_an_empty_store_resolves_to_nothing(clock: FakeClock) -> None:
-    cache = PermissionCache(roles=InMemoryRoleRepository(), ttl_seconds=TTL, clock=clock)
+    cache = PermissionCache(roles=InMemoryRoleRepository(), admin_jwt_roles=["admin"], ttl_seconds=TTL, clock=clock)
 
     assert await cache.permissions_for(["staff"]) == EffectivePermissions()

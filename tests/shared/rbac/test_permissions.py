@@ -114,6 +114,20 @@ def test_system_admin_as_role_or_direct_parent_makes_an_admin() -> None:
     assert resolve(["deputy"], replaced(roles, admin.model_copy(update={"enabled": False}))).is_admin is False
 
 
+def test_an_admin_token_role_makes_a_system_admin_whatever_the_stored_role_says() -> None:
+    stored = make_role(SYSTEM_ADMIN, jwt_role_mappings=["admin"], granted_tools=["*"], granted_models=["*"])
+    unmapped = stored.model_copy(update={"jwt_role_mappings": []})
+    disabled = stored.model_copy(update={"enabled": False})
+    default = make_role(DEFAULT_ROLE, granted_models=["local-echo"])
+    expected = EffectivePermissions(app_roles=[SYSTEM_ADMIN], tools=["*"], models=["*"], is_admin=True)
+
+    for roles in ([stored, default], [unmapped, default], [disabled, default], [default], []):
+        assert resolve(["admin"], roles, admin_jwt_roles=["admin"]) == expected
+        assert resolve(["ops", "admin"], roles, admin_jwt_roles=["root", "admin"]) == expected
+    assert resolve(["admin"], [unmapped, default], admin_jwt_roles=["ops"]).is_admin is False
+    assert resolve(["staff"], [stored, default], admin_jwt_roles=["admin"]).is_admin is False
+
+
 def test_the_default_role_applies_only_when_enabled_and_nothing_else_does() -> None:
     default = make_role(DEFAULT_ROLE, granted_models=["local-echo"])
     staff = make_role("staff", jwt_role_mappings=["staff"])

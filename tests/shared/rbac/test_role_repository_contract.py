@@ -118,15 +118,24 @@ async def test_an_update_changes_only_the_sent_fields_and_the_update_time(role_r
     assert await role_repository.get(role.role_id) == updated
 
 
-async def test_an_update_that_sends_null_changes_nothing_but_the_time(role_repository: RoleRepository) -> None:
-    role = make_role(description="Kept", granted_tools=["calculator"], created_at=LONG_AGO, updated_at=LONG_AGO)
+async def test_an_update_that_sends_null_clears_those_fields_only(role_repository: RoleRepository) -> None:
+    role = make_role(
+        description="Gone",
+        granted_tools=["calculator"],
+        granted_models=["kept"],
+        created_at=LONG_AGO,
+        updated_at=LONG_AGO,
+    )
     await role_repository.create(role)
 
     changes = AppRoleUpdate.model_validate({"description": None, "grantedTools": None})
     updated = await role_repository.update(role.role_id, changes)
 
     assert updated is not None
-    assert updated.model_dump(exclude={"updated_at"}) == role.model_dump(exclude={"updated_at"})
+    assert (updated.description, updated.granted_tools, updated.granted_models) == ("", [], ["kept"])
+    cleared = {"description", "granted_tools", "updated_at"}
+    assert updated.model_dump(exclude=cleared) == role.model_dump(exclude=cleared)
+    assert await role_repository.get(role.role_id) == updated
 
 
 async def test_an_update_can_empty_a_list(role_repository: RoleRepository) -> None:
@@ -167,9 +176,9 @@ async def test_a_deleted_role_comes_back_once_and_is_gone(role_repository: RoleR
     await role_repository.create(kept)
     await role_repository.create(doomed)
 
-    assert await role_repository.delete(doomed.role_id) == doomed
+    assert await role_repository.delete(doomed.role_id) is True
     assert await role_repository.get(doomed.role_id) is None
-    assert await role_repository.delete(doomed.role_id) is None
+    assert await role_repository.delete(doomed.role_id) is False
     assert await role_repository.list_roles() == [kept]
 
 

@@ -33,7 +33,7 @@ async def roles() -> InMemoryRoleRepository:
 @pytest.fixture
 def cache(roles: InMemoryRoleRepository) -> PermissionCache:
     # A clock that never moves: only invalidate() can make the cache reload.
-    return PermissionCache(roles=roles, ttl_seconds=30.0, clock=lambda: 0.0)
+    return PermissionCache(roles=roles, admin_jwt_roles=["admin"], ttl_seconds=30.0, clock=lambda: 0.0)
 
 
 async def test_a_created_role_is_stored_as_an_ordinary_role(
@@ -131,8 +131,11 @@ async def test_an_update_naming_an_unknown_parent_changes_nothing(
         AppRoleUpdate(enabled=False),
         AppRoleUpdate(granted_tools=["calculator"]),
         AppRoleUpdate(granted_models=[]),
+        AppRoleUpdate(jwt_role_mappings=[]),
+        AppRoleUpdate(jwt_role_mappings=["ops"]),
+        AppRoleUpdate.model_validate({"jwtRoleMappings": None}),
     ],
-    ids=["disable", "drop-tool-wildcard", "drop-model-wildcard"],
+    ids=["disable", "drop-tool-wildcard", "drop-model-wildcard", "unmap", "remap", "null-mappings"],
 )
 async def test_system_admin_keeps_its_powers(
     roles: InMemoryRoleRepository, cache: PermissionCache, changes: AppRoleUpdate

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from apis.shared.errors import StorageUnavailableError
+from apis.shared.errors import CorruptRecord, StorageUnavailableError
 from apis.shared.rbac import (
     DEFAULT_ROLE,
     SYSTEM_ADMIN,
@@ -133,3 +133,21 @@ class Unreachable(InMemoryRoleRepository):
 async def test_a_storage_failure_stops_the_seeding() -> None:
     with pytest.raises(StorageUnavailableError):
         await seed_system_roles(roles=Unreachable(), admin_jwt_roles=["admin"])
+
+
+class UnreadableAdmin(InMemoryRoleRepository):
+    """system_admin is stored in a shape this version cannot read."""
+
+    async def get(self, role_id: str) -> AppRole | None:
+        if role_id == SYSTEM_ADMIN:
+            raise CorruptRecord(f"the stored role {role_id} cannot be read")
+        return await super().get(role_id)
+
+
+async def test_an_unreadable_system_role_is_left_as_stored_and_the_rest_is_seeded() -> None:
+    roles = UnreadableAdmin()
+
+    lines = await seed_system_roles(roles=roles, admin_jwt_roles=["admin"])
+
+    assert lines == [f"role {SYSTEM_ADMIN}: cannot be read, left as stored", f"role {DEFAULT_ROLE}: created"]
+    assert [role.role_id for role in await roles.list_roles()] == [DEFAULT_ROLE]

@@ -6,7 +6,7 @@ import pytest
 
 from apis.shared.errors import RuleViolation
 from apis.shared.storage.memory.users import InMemoryUserRepository
-from apis.shared.users import UserLogin, UserNotFound, UserStatus, service
+from apis.shared.users import UserLogin, UserNotFound, UserStatus, UserUpdate, service
 from tests.helpers import random_user_id
 
 AT = "2026-02-01T08:00:00.000000Z"
@@ -30,20 +30,29 @@ async def test_get_or_raise_of_an_unknown_user_is_not_found(users: InMemoryUserR
     assert (raised.value.status_code, raised.value.code) == (404, "user_not_found")
 
 
-async def test_set_status_suspends_and_returns_the_profile(users: InMemoryUserRepository) -> None:
+async def test_update_suspends_and_returns_the_profile(users: InMemoryUserRepository) -> None:
     created = await users.upsert_login(UserLogin(user_id=random_user_id()), at=AT)
 
-    updated = await service.set_status(users=users, user_id=created.user_id, status=UserStatus.SUSPENDED)
+    updated = await service.update(
+        users=users, user_id=created.user_id, changes=UserUpdate(status=UserStatus.SUSPENDED)
+    )
 
     assert updated.status is UserStatus.SUSPENDED
     assert await users.get(created.user_id) == updated
 
 
-async def test_set_status_of_an_unknown_user_is_not_found(users: InMemoryUserRepository) -> None:
+async def test_an_update_without_fields_changes_nothing(users: InMemoryUserRepository) -> None:
+    created = await users.upsert_login(UserLogin(user_id=random_user_id()), at=AT)
+
+    assert await service.update(users=users, user_id=created.user_id, changes=UserUpdate()) == created
+    assert await users.get(created.user_id) == created
+
+
+async def test_update_of_an_unknown_user_is_not_found(users: InMemoryUserRepository) -> None:
     user_id = random_user_id()
 
     with pytest.raises(UserNotFound):
-        await service.set_status(users=users, user_id=user_id, status=UserStatus.SUSPENDED)
+        await service.update(users=users, user_id=user_id, changes=UserUpdate(status=UserStatus.SUSPENDED))
 
     assert await users.get(user_id) is None
 

@@ -11,6 +11,7 @@ again from a fresh read instead of breaking the catalogue's rules.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from apis.shared.errors import ConflictError
@@ -24,17 +25,20 @@ from apis.shared.models.catalogue_rules import (
 from apis.shared.models.exceptions import ModelIdTaken
 from apis.shared.models.models import ManagedModel, ManagedModelUpdate
 from apis.shared.storage.dynamo.client import Item, Table, serialize
+from apis.shared.storage.records import corrupt, read_or_skip
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 PARTITION = "CATALOGUE"
+MODEL_SK_PREFIX = "MODEL#"
+KIND = "managed model"
 DEFAULT_SK = "DEFAULT"
 _WRITE_ATTEMPTS = 3
 
 
 def model_sk(id: str) -> str:
-    return f"MODEL#{id}"
+    return f"{MODEL_SK_PREFIX}{id}"
 
 
 def claim_sk(model_id: str) -> str:
@@ -43,13 +47,26 @@ def claim_sk(model_id: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Catalogue:
-    """One consistent read of the partition."""
+    """One consistent read of the partition. A model whose body no longer validates is in `unreadable` (id ->
+    its modelId attribute) instead of `models`: lists leave it out, and a request for it is CorruptRecord."""
 
     models: dict[str, ManagedModel]
     default_id: str | None
+    unreadable: dict[str, str]
 
     def owner_of(self, model_id: str) -> str | None:
-        return next((model.id for model in self.models.values() if model.model_id == model_id), None)
+        owner = next((model.id for model in self.models.values() if model.model_id == model_id), None)
+        return owner or next((id for id, taken in self.unreadable.items() if taken == model_id), None)
+
+    def model(self, id: str | None) -> ManagedModel | None:
+        """The model with this id (isDefault set), or None; CorruptRecord if it cannot be read."""
+        if id in self.unreadable:
+            raise corrupt(KIND, id)
+        model = self.models.get(id) if id else None
+        return with_default_flag(model, self.default_id) if model else None
+
+    def count(self) -> int:
+        return len(self.models) + len(self.unreadable)
 
 
 def _key(sk: str) -> Item:
@@ -69,15 +86,20 @@ class DynamoModelRepository:
             "ConsistentRead": True,
         }
         models: dict[str, ManagedModel] = {}
+        unreadable: dict[str, str] = {}
         default_id: str | None = None
         for item in await self._table.query(request, want=10_000):
             sk = item["sk"]["S"]
-            if sk.startswith("MODEL#"):
-                model = ManagedModel.model_validate_json(item["body"]["S"])
-                models[model.id] = model
+            if sk.startswith(MODEL_SK_PREFIX):
+                id = sk.removeprefix(MODEL_SK_PREFIX)
+                model = read_or_skip(KIND, id, partial(ManagedModel.model_validate_json, item["body"]["S"]))
+                if model is None:
+                    unreadable[id] = item.get("modelId", {}).get("S", "")
+                else:
+                    models[id] = model
             elif sk == DEFAULT_SK:
                 default_id = item["id"]["S"]
-        return _Catalogue(models=models, default_id=default_id)
+        return _Catalogue(models=models, default_id=default_id, unreadable=unreadable)
 
     def _put(self, sk: str, condition: str | None = None, **values: str) -> TransactWriteItemTypeDef:
         put: Any = {"TableName": self._table.name, "Item": serialize({"pk": PARTITION, "sk": sk, **values})}
@@ -104,14 +126,11 @@ class DynamoModelRepository:
         return {"Put": self._guard_pointer(put, expected)}  # type: ignore[typeddict-item]
 
     async def get(self, id: str) -> ManagedModel | None:
-        catalogue = await self._read()
-        model = catalogue.models.get(id)
-        return with_default_flag(model, catalogue.default_id) if model else None
+        return (await self._read()).model(id)
 
     async def get_by_model_id(self, model_id: str) -> ManagedModel | None:
         catalogue = await self._read()
-        owner = catalogue.owner_of(model_id)
-        return with_default_flag(catalogue.models[owner], catalogue.default_id) if owner else None
+        return catalogue.model(catalogue.owner_of(model_id))
 
     async def list_models(self) -> list[ManagedModel]:
         catalogue = await self._read()
@@ -119,8 +138,7 @@ class DynamoModelRepository:
 
     async def get_default(self) -> ManagedModel | None:
         catalogue = await self._read()
-        model = catalogue.models.get(catalogue.default_id) if catalogue.default_id else None
-        return with_default_flag(model, catalogue.default_id) if model else None
+        return catalogue.model(catalogue.default_id)
 
     async def create(self, model: ManagedModel, *, make_default: bool) -> ManagedModel:
         absent = "attribute_not_exists(pk)"
@@ -142,7 +160,7 @@ class DynamoModelRepository:
     async def update(self, id: str, changes: ManagedModelUpdate, *, updated_at: str) -> ManagedModel | None:
         for _ in range(_WRITE_ATTEMPTS):
             catalogue = await self._read()
-            current = catalogue.models.get(id)
+            current = catalogue.model(id)
             if current is None:
                 return None
             check_default_kept(id=id, default_id=catalogue.default_id, changes=changes)
@@ -167,13 +185,15 @@ class DynamoModelRepository:
             actions.append(self._put_pointer(updated.id, catalogue.default_id))
         return actions
 
-    async def delete(self, id: str) -> ManagedModel | None:
+    async def delete(self, id: str) -> bool:
         for _ in range(_WRITE_ATTEMPTS):
             catalogue = await self._read()
+            # A model that cannot be read back can still be deleted: its claim is named by its modelId attribute.
             current = catalogue.models.get(id)
-            if current is None:
-                return None
-            check_deletable(id=id, default_id=catalogue.default_id, model_count=len(catalogue.models))
+            model_id = current.model_id if current else catalogue.unreadable.get(id)
+            if model_id is None:
+                return False
+            check_deletable(id=id, default_id=catalogue.default_id, model_count=catalogue.count())
             actions: list[TransactWriteItemTypeDef] = [
                 {
                     "Delete": {
@@ -182,7 +202,7 @@ class DynamoModelRepository:
                         "ConditionExpression": "attribute_exists(pk)",
                     }
                 },
-                {"Delete": {"TableName": self._table.name, "Key": _key(claim_sk(current.model_id))}},
+                {"Delete": {"TableName": self._table.name, "Key": _key(claim_sk(model_id))}},
             ]
             pointer = self._guard_pointer(
                 {"TableName": self._table.name, "Key": _key(DEFAULT_SK)}, catalogue.default_id
@@ -190,5 +210,5 @@ class DynamoModelRepository:
             # The default pointer goes with its model; otherwise it must not have moved here meanwhile.
             actions.append({"Delete": pointer} if catalogue.default_id == id else {"ConditionCheck": pointer})  # type: ignore[typeddict-item]
             if await self._table.transact(actions) is None:
-                return with_default_flag(current, None)
+                return True
         raise ConflictError("the catalogue changed while this model was deleted: try again")

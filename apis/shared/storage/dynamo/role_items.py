@@ -38,6 +38,11 @@ def role_item(role: AppRole) -> Item:
     )
 
 
+def role_id_of(item: Item) -> str:
+    """The role id in an item's key, which is there even when the rest of the item cannot be read."""
+    return str(item[schema.SORT_KEY]["S"]).removeprefix(ROLE_SK_PREFIX)
+
+
 def role_from_item(item: Item) -> AppRole:
     # Pydantic turns the Decimal of `priority` back into an int.
     values = deserialize(item)

@@ -14,11 +14,13 @@ from apis.shared.rbac.repository import in_list_order
 from apis.shared.storage.dynamo import role_items as codec
 from apis.shared.storage.dynamo.client import Item, Table, serialize, set_expression
 from apis.shared.storage.dynamo.errors import error_code
+from apis.shared.storage.records import read_or_raise, read_or_skip
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import QueryInputTypeDef
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
+KIND = "role"
 
 
 class DynamoRoleRepository:
@@ -33,7 +35,7 @@ class DynamoRoleRepository:
             lambda: self._table.client.get_item(TableName=self._table.name, Key=key, ConsistentRead=True)
         )
         item = response.get("Item")
-        return codec.role_from_item(item) if item is not None else None
+        return read_or_raise(KIND, role_id, partial(codec.role_from_item, item)) if item is not None else None
 
     async def list_roles(self) -> list[AppRole]:
         request: QueryInputTypeDef = {
@@ -51,7 +53,8 @@ class DynamoRoleRepository:
             if start is None:
                 break
             request["ExclusiveStartKey"] = start
-        return in_list_order(codec.role_from_item(item) for item in items)
+        readable = (read_or_skip(KIND, codec.role_id_of(item), partial(codec.role_from_item, item)) for item in items)
+        return in_list_order(role for role in readable if role is not None)
 
     async def create(self, role: AppRole) -> AppRole:
         item = codec.role_item(role)
@@ -77,12 +80,11 @@ class DynamoRoleRepository:
         key = codec.role_key(role_id)
 
         item = await self._table.update_existing(key, expression, names, values)
-        return codec.role_from_item(item) if item is not None else None
+        return read_or_raise(KIND, role_id, partial(codec.role_from_item, item)) if item is not None else None
 
-    async def delete(self, role_id: str) -> AppRole | None:
+    async def delete(self, role_id: str) -> bool:
         key = codec.role_key(role_id)
         response = await self._table.run(
             lambda: self._table.client.delete_item(TableName=self._table.name, Key=key, ReturnValues="ALL_OLD")
         )
-        item = response.get("Attributes")
-        return codec.role_from_item(item) if item is not None else None
+        return "Attributes" in response

@@ -47,6 +47,11 @@ def login_attributes(login: UserLogin, *, at: str) -> dict[str, Any]:
     }
 
 
+def user_id_of(item: Item) -> str:
+    """The user id of a profile item (its gsi1 sort key), which is there even when the profile cannot be read."""
+    return str(item[schema.BY_KIND.sort_key]["S"])
+
+
 def profile_from_item(item: Item) -> UserProfile:
     values = deserialize(item)
     return UserProfile.model_validate({name: values[name] for name in _PROFILE_FIELDS if name in values})

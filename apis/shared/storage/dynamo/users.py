@@ -9,12 +9,14 @@ reads the table itself, consistently, and is what the suspension check uses.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from apis.shared.pagination import Page, decode_token, encode_token
 from apis.shared.storage.dynamo import schema
 from apis.shared.storage.dynamo import user_items as codec
-from apis.shared.storage.dynamo.client import Table, serialize, set_expression
+from apis.shared.storage.dynamo.client import Item, Table, serialize, set_expression
+from apis.shared.storage.records import read_or_raise, read_or_skip
 from apis.shared.users.models import UserLogin, UserProfile, UserStatus
 
 if TYPE_CHECKING:
@@ -22,6 +24,12 @@ if TYPE_CHECKING:
 
 _FILTERED_PAGE_SIZE = 100  # a filtered list reads this many profiles a page, as most may not match
 _CURSOR = ("userId",)
+KIND = "user profile"
+
+
+def _profile(user_id: str, item: Item) -> UserProfile:
+    """The profile of an item; CorruptRecord when it no longer validates."""
+    return read_or_raise(KIND, user_id, partial(codec.profile_from_item, item))
 
 
 class DynamoUserRepository:
@@ -36,7 +44,7 @@ class DynamoUserRepository:
             lambda: self._table.client.get_item(TableName=self._table.name, Key=key, ConsistentRead=True)
         )
         item = response.get("Item")
-        return codec.profile_from_item(item) if item is not None else None
+        return _profile(user_id, item) if item is not None else None
 
     async def upsert_login(self, login: UserLogin, *, at: str) -> UserProfile:
         expression, names, values = set_expression(codec.login_attributes(login, at=at))
@@ -54,7 +62,7 @@ class DynamoUserRepository:
                 ReturnValues="ALL_NEW",
             )
         )
-        return codec.profile_from_item(response["Attributes"])
+        return _profile(login.user_id, response["Attributes"])
 
     async def set_status(self, user_id: str, status: UserStatus) -> UserProfile | None:
         key = codec.profile_key(user_id)
@@ -62,7 +70,7 @@ class DynamoUserRepository:
         item = await self._table.update_existing(
             key, "SET #status = :status", {"#status": codec.STATUS}, serialize({":status": status.value})
         )
-        return codec.profile_from_item(item) if item is not None else None
+        return _profile(user_id, item) if item is not None else None
 
     async def list_users(
         self,
@@ -106,10 +114,14 @@ class DynamoUserRepository:
         # One more than a page tells whether another page exists; the token is the last item returned, so
         # whatever was read beyond it is read again next time rather than skipped.
         found = await self._table.query(request, want=limit + 1, page_size=_FILTERED_PAGE_SIZE if filters else 0)
-        items = [codec.profile_from_item(item) for item in found[:limit]]
+        readable = (
+            read_or_skip(KIND, codec.user_id_of(item), partial(codec.profile_from_item, item)) for item in found[:limit]
+        )
+        items = [profile for profile in readable if profile is not None]
         if len(found) <= limit:
             return Page(items=items, next_token=None)
-        return Page(items=items, next_token=encode_token({"userId": items[-1].user_id}))
+        # After the page's last item, read or not: a skipped profile is neither read again nor a dead end.
+        return Page(items=items, next_token=encode_token({"userId": codec.user_id_of(found[limit - 1])}))
 
     def _list_request(
         self, after: str | None, filters: list[str], names: dict[str, str], values: dict[str, Any]

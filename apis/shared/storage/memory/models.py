@@ -56,15 +56,14 @@ class InMemoryModelRepository:
             self._default_id = id
         return with_default_flag(updated, self._default_id)
 
-    async def delete(self, id: str) -> ManagedModel | None:
-        current = self._models.get(id)
-        if current is None:
-            return None
+    async def delete(self, id: str) -> bool:
+        if id not in self._models:
+            return False
         check_deletable(id=id, default_id=self._default_id, model_count=len(self._models))
         del self._models[id]
         if self._default_id == id:
             self._default_id = None
-        return with_default_flag(current, None)
+        return True
 
     async def get_default(self) -> ManagedModel | None:
         return self._read(self._models.get(self._default_id)) if self._default_id else None

@@ -35,5 +35,5 @@ class InMemoryRoleRepository:
         self._roles[role_id] = updated
         return updated.model_copy(deep=True)
 
-    async def delete(self, role_id: str) -> AppRole | None:
-        return self._roles.pop(role_id, None)
+    async def delete(self, role_id: str) -> bool:
+        return self._roles.pop(role_id, None) is not None

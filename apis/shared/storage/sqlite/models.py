@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from functools import partial
 from typing import Literal
 
 from apis.shared.models.catalogue_rules import (
@@ -14,7 +15,10 @@ from apis.shared.models.catalogue_rules import (
 )
 from apis.shared.models.exceptions import ModelIdTaken
 from apis.shared.models.models import ManagedModel, ManagedModelUpdate
+from apis.shared.storage.records import read_or_raise, read_or_skip
 from apis.shared.storage.sqlite.database import SqliteDatabase, write_transaction
+
+KIND = "managed model"
 
 
 def _default_id(connection: sqlite3.Connection) -> str | None:
@@ -31,10 +35,12 @@ def _set_default(connection: sqlite3.Connection, id: str) -> None:
 
 
 def _read_one(connection: sqlite3.Connection, where: Literal["id", "model_id"], value: str) -> ManagedModel | None:
-    row = connection.execute(f"SELECT body FROM managed_models WHERE {where} = ?", (value,)).fetchone()
+    """The model, or None; CorruptRecord when its stored body no longer validates."""
+    row = connection.execute(f"SELECT id, body FROM managed_models WHERE {where} = ?", (value,)).fetchone()
     if row is None:
         return None
-    return with_default_flag(ManagedModel.model_validate_json(row[0]), _default_id(connection))
+    model = read_or_raise(KIND, row[0], lambda: ManagedModel.model_validate_json(row[1]))
+    return with_default_flag(model, _default_id(connection))
 
 
 def _model_id_taken(connection: sqlite3.Connection, model: ManagedModel) -> bool:
@@ -68,8 +74,9 @@ class SqliteModelRepository:
     async def list_models(self) -> list[ManagedModel]:
         def select(connection: sqlite3.Connection) -> list[ManagedModel]:
             default_id = _default_id(connection)
-            rows = connection.execute("SELECT body FROM managed_models")
-            return [with_default_flag(ManagedModel.model_validate_json(row[0]), default_id) for row in rows]
+            rows = connection.execute("SELECT id, body FROM managed_models").fetchall()
+            readable = (read_or_skip(KIND, id, partial(ManagedModel.model_validate_json, body)) for id, body in rows)
+            return [with_default_flag(model, default_id) for model in readable if model is not None]
 
         return catalogue_order(await self._db.run(select))
 
@@ -102,17 +109,17 @@ class SqliteModelRepository:
 
         return await self._db.run(change)
 
-    async def delete(self, id: str) -> ManagedModel | None:
-        def remove(connection: sqlite3.Connection) -> ManagedModel | None:
+    async def delete(self, id: str) -> bool:
+        def remove(connection: sqlite3.Connection) -> bool:
+            # The body is not read: a model stored in a shape that cannot be read back can still be deleted.
             with write_transaction(connection):
-                current = _read_one(connection, "id", id)
-                if current is None:
-                    return None
+                if connection.execute("SELECT 1 FROM managed_models WHERE id = ?", (id,)).fetchone() is None:
+                    return False
                 count = connection.execute("SELECT count(*) FROM managed_models").fetchone()[0]
                 check_deletable(id=id, default_id=_default_id(connection), model_count=int(count))
                 connection.execute("DELETE FROM default_model WHERE model_ref = ?", (id,))
                 connection.execute("DELETE FROM managed_models WHERE id = ?", (id,))
-                return with_default_flag(current, None)
+                return True
 
         return await self._db.run(remove)
 

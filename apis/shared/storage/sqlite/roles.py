@@ -7,17 +7,22 @@ column beside the key; a new field of AppRole needs no migration.
 from __future__ import annotations
 
 import sqlite3
+from functools import partial
 
 from apis.shared.clock import now_iso
 from apis.shared.rbac.exceptions import RoleExists
 from apis.shared.rbac.models import AppRole, AppRoleUpdate
 from apis.shared.rbac.repository import in_list_order
+from apis.shared.storage.records import read_or_raise, read_or_skip
 from apis.shared.storage.sqlite.database import SqliteDatabase, write_transaction
+
+KIND = "role"
 
 
 def _read(connection: sqlite3.Connection, role_id: str) -> AppRole | None:
+    """The role, or None; CorruptRecord when its stored body no longer validates."""
     row = connection.execute("SELECT body FROM roles WHERE role_id = ?", (role_id,)).fetchone()
-    return AppRole.model_validate_json(row[0]) if row else None
+    return read_or_raise(KIND, role_id, lambda: AppRole.model_validate_json(row[0])) if row else None
 
 
 class SqliteRoleRepository:
@@ -30,11 +35,12 @@ class SqliteRoleRepository:
         return await self._db.run(lambda connection: _read(connection, role_id))
 
     async def list_roles(self) -> list[AppRole]:
-        def select(connection: sqlite3.Connection) -> list[str]:
-            return [row[0] for row in connection.execute("SELECT body FROM roles")]
+        def select(connection: sqlite3.Connection) -> list[tuple[str, str]]:
+            return [(row[0], row[1]) for row in connection.execute("SELECT role_id, body FROM roles")]
 
-        bodies = await self._db.run(select)
-        return in_list_order(AppRole.model_validate_json(body) for body in bodies)
+        rows = await self._db.run(select)
+        readable = (read_or_skip(KIND, role_id, partial(AppRole.model_validate_json, body)) for role_id, body in rows)
+        return in_list_order(role for role in readable if role is not None)
 
     async def create(self, role: AppRole) -> AppRole:
         def insert(connection: sqlite3.Connection) -> bool:
@@ -60,12 +66,9 @@ class SqliteRoleRepository:
 
         return await self._db.run(update)
 
-    async def delete(self, role_id: str) -> AppRole | None:
-        def delete(connection: sqlite3.Connection) -> AppRole | None:
+    async def delete(self, role_id: str) -> bool:
+        def delete(connection: sqlite3.Connection) -> bool:
             with write_transaction(connection):
-                current = _read(connection, role_id)
-                if current is not None:
-                    connection.execute("DELETE FROM roles WHERE role_id = ?", (role_id,))
-                return current
+                return connection.execute("DELETE FROM roles WHERE role_id = ?", (role_id,)).rowcount == 1
 
         return await self._db.run(delete)

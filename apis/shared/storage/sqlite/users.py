@@ -9,14 +9,17 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from apis.shared.pagination import Page, decode_token, encode_token
+from apis.shared.storage.records import read_or_raise, read_or_skip
 from apis.shared.storage.sqlite.database import SqliteDatabase, write_transaction
 from apis.shared.users.models import UserLogin, UserProfile, UserStatus
 
 _CURSOR = ("userId",)
-_COLUMNS = "status, created_at, body"
+_COLUMNS = "user_id, status, created_at, body"
+KIND = "user profile"
 # Fields stored in their own columns rather than in `body`.
 _OWN_COLUMNS = {"status", "created_at"}
 
@@ -29,9 +32,14 @@ _UPSERT = (
 )
 
 
-def _profile(row: Sequence[str]) -> UserProfile:
-    status, created_at, body = row
+def _parse(row: Sequence[str]) -> UserProfile:
+    _, status, created_at, body = row
     return UserProfile.model_validate({**json.loads(body), "status": status, "createdAt": created_at})
+
+
+def _profile(row: Sequence[str]) -> UserProfile:
+    """The profile of a row; CorruptRecord when it no longer validates."""
+    return read_or_raise(KIND, row[0], partial(_parse, row))
 
 
 def _upsert_row(login: UserLogin, at: str) -> tuple[str | None, ...]:
@@ -125,7 +133,9 @@ class SqliteUserRepository:
             return rows
 
         rows = await self._db.run(select)
-        items = [_profile(row) for row in rows[:limit]]
+        readable = (read_or_skip(KIND, row[0], partial(_parse, row)) for row in rows[:limit])
+        items = [profile for profile in readable if profile is not None]
         if len(rows) <= limit:
             return Page(items=items, next_token=None)
-        return Page(items=items, next_token=encode_token({"userId": items[-1].user_id}))
+        # After the page's last row, read or not: a skipped profile is neither read again nor a dead end.
+        return Page(items=items, next_token=encode_token({"userId": rows[limit - 1][0]}))
