@@ -47,6 +47,11 @@ class StorageSettings(BaseSettings):
     # The endpoint of a moto server or LocalStack; boto3 reads the same variable on its own.
     aws_endpoint_url: str | None = None
     storage_retry_after_seconds: int = Field(default=2, ge=1, le=3600)
+    # GET /health answers 503 `degraded` while storage cannot take writes (docs/decisions.md): with the local
+    # backend when DATA_DIR has less free space than this (0: not checked), and on either backend for this
+    # long after a write failed, unless another write succeeds first.
+    storage_min_free_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    storage_write_failure_seconds: float = Field(default=60.0, gt=0, le=86_400)
 
     @property
     def sqlite_path(self) -> Path:
@@ -127,6 +132,21 @@ class InferenceSettings(BaseSettings):
     # How long a turn waits for the provider's first event before answering 200 and streaming: a failure
     # within this time is a plain 502 (or 503), a later one a `stream_error` frame.
     provider_first_event_wait_seconds: float = Field(default=10.0, ge=0, le=120)
+    # A streaming answer is written to storage at most this often while it grows: a crash of the process
+    # loses at most the text of the last interval (plus the write in flight).
+    turn_checkpoint_seconds: float = Field(default=1.0, gt=0, le=60)
+    # An answer whose checkpoint is older than this is taken as abandoned by a dead process and marked
+    # `interrupted` by the next reader. A live turn rewrites its checkpoint at least every third of this.
+    turn_abandoned_after_seconds: float = Field(default=30.0, gt=0, le=3600)
+
+    @model_validator(mode="after")
+    def _live_turns_outpace_the_abandonment_bound(self) -> Self:
+        if self.turn_abandoned_after_seconds < 3 * self.turn_checkpoint_seconds:
+            raise ValueError(
+                "TURN_ABANDONED_AFTER_SECONDS must be at least three times TURN_CHECKPOINT_SECONDS,"
+                " or a live turn could be taken for an abandoned one"
+            )
+        return self
 
 
 class ProviderSettings(BaseSettings):

@@ -272,10 +272,10 @@ class FailingAnswers:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    async def append_message(self, user_id: str, session_id: str, message: Message) -> Any:
+    async def append_message(self, user_id: str, session_id: str, message: Message, **options: Any) -> Any:
         if message.role == "assistant":
             raise StorageUnavailableError("the database is busy or unreachable; try again shortly")
-        return await self._inner.append_message(user_id, session_id, message)
+        return await self._inner.append_message(user_id, session_id, message, **options)
 
 
 async def test_a_storage_failure_mid_turn_is_a_stream_error_then_done(local_services: Services) -> None:

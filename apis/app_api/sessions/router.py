@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from apis.app_api.deps import BlobsStore, CurrentUser, FilesRepo, SessionsRepo
+from apis.app_api.deps import AppSettings, BlobsStore, CurrentUser, FilesRepo, SessionsRepo
 from apis.app_api.sessions.dependencies import OwnedSession, SessionIdPath
 from apis.app_api.sessions.schemas import BulkDeleteIn, BulkDeleteOut, BulkDeleteRow, MessagePage, SessionPage
 from apis.app_api.updates import merged_record_validated
@@ -104,11 +104,17 @@ async def list_session_messages(
     session_id: SessionIdPath,
     user: CurrentUser,
     sessions: SessionsRepo,
+    settings: AppSettings,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     next_token: NextToken = None,
 ) -> MessagePage:
     """The session's messages, oldest first (404 when the session is not the caller's)."""
     page = await messages_service.list_messages(
-        sessions=sessions, user_id=user.user_id, session_id=session_id, limit=limit, page_token=next_token
+        sessions=sessions,
+        user_id=user.user_id,
+        session_id=session_id,
+        limit=limit,
+        page_token=next_token,
+        abandoned_after_seconds=settings.inference.turn_abandoned_after_seconds,
     )
     return MessagePage(messages=page.items, next_token=page.next_token)

@@ -22,7 +22,14 @@ from apis.shared.files.provider_input import RequestBudget
 from apis.shared.models import ManagedModel, managed_models
 from apis.shared.providers.chat_models import TurnOptions, build_chat_model
 from apis.shared.rbac import EffectivePermissions
-from apis.shared.sessions import Message, MessageRole, SessionMetadata, SessionNotFound
+from apis.shared.sessions import (
+    Message,
+    MessageRole,
+    SessionChanges,
+    SessionMetadata,
+    SessionNotFound,
+    SessionPreferences,
+)
 from apis.shared.sessions import messages as messages_service
 from apis.shared.sessions import metadata as sessions_service
 from apis.shared.sessions.history import provider_history
@@ -61,6 +68,14 @@ def resolve_session_id(body_session_id: str | None, header_session_id: str | Non
             code="session_required",
         )
     return session_id
+
+
+def turn_preferences(request: InvocationRequest, model: ManagedModel) -> SessionChanges:
+    """What the session remembers of the settings its latest turn asked for."""
+    sent: dict[str, Any] = {"last_model": model.model_id, "enabled_tools": request.enabled_tools or []}
+    if request.temperature is not None:
+        sent["last_temperature"] = request.temperature
+    return SessionChanges(preferences=SessionPreferences(**sent))
 
 
 def resolve_tools(requested: list[str] | None, permissions: EffectivePermissions) -> list[Any]:
@@ -126,6 +141,10 @@ async def prepare_turn(
         message=user_message,
         attachments=attachments,
         budget=budget,
+    )
+    # Before the model runs, so that the writes at the end of the turn are only the answer and its counts.
+    session = (
+        await storage.sessions.update_session(user.user_id, session_id, turn_preferences(request, model)) or session
     )
     return PreparedTurn(
         user_id=user.user_id,
@@ -196,8 +215,12 @@ async def _store_user_message(
         return session, True, []
     # A session made by an upload before its first message is not new here, but its first turn names it.
     first_turn = session.message_count == 0
-    recent = await storage.sessions.list_recent_messages(
-        user_id, session_id, limit=settings.inference.history_max_messages
+    recent = await messages_service.recent_messages(
+        sessions=storage.sessions,
+        user_id=user_id,
+        session_id=session_id,
+        limit=settings.inference.history_max_messages,
+        abandoned_after_seconds=settings.inference.turn_abandoned_after_seconds,
     )
     history = await file_resolver.rehydrate_history(
         provider_history(recent),

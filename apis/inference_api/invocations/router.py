@@ -55,9 +55,11 @@ async def invocations(
     )
     run = TurnRun(
         turn,
-        store=TurnStore(turn=turn, sessions=storage.sessions, costs=storage.costs),
+        store=TurnStore(turn=turn, sessions=storage.sessions),
         active=active,
         keepalive_seconds=settings.inference.keepalive_seconds,
+        checkpoint_seconds=settings.inference.turn_checkpoint_seconds,
+        abandoned_after_seconds=settings.inference.turn_abandoned_after_seconds,
         after_success=(
             partial(name_new_session, turn=turn, sessions=storage.sessions, models=storage.models, settings=settings)
             if turn.first_turn

@@ -16,6 +16,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine
 from contextlib import aclosing
 from typing import Any, cast
 
+from apis.inference_api.invocations.answer_writer import AnswerWriter
 from apis.inference_api.invocations.preparation import PreparedTurn
 from apis.inference_api.invocations.sse import KEEP_ALIVE, frame
 from apis.inference_api.invocations.translator import CallTranslator
@@ -42,12 +43,18 @@ class TurnRun:
         store: TurnStore,
         active: ActiveTurns,
         keepalive_seconds: float,
+        checkpoint_seconds: float,
+        abandoned_after_seconds: float,
         after_success: Callable[[], Coroutine[Any, Any, None]] | None = None,
     ) -> None:
         self.turn = turn
         self.store = store
         self.active = active
         self.keepalive_seconds = keepalive_seconds
+        self.checkpoint_seconds = checkpoint_seconds
+        # A live answer is rewritten well within the bound after which readers take it for abandoned.
+        self.heartbeat_seconds = abandoned_after_seconds / 3
+        self.writer: AnswerWriter | None = None
         self.frames: asyncio.Queue[str | None] = asyncio.Queue()
         self.first_event: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.call: CallTranslator | None = None
@@ -103,13 +110,14 @@ class TurnRun:
     async def run(self) -> None:
         """The whole turn; every way it can end stores what exists and sends `done` (unless nobody listens)."""
         self.active.enter()
+        ticker = asyncio.create_task(self._checkpoints(), name="answer-checkpoints")
         try:
             await self._stream_agent()
             await self._finish()
         except asyncio.CancelledError:
             self.outcome = "interrupted"
+            # What the provider already billed counts, answered or not: the partial answer carries its cost.
             await self._store_partial(MessageStatus.INTERRUPTED)
-            await self.store.record_costs()  # what the provider already billed counts, answered or not
             raise
         except StorageError as exc:
             self.outcome = "storage_error"
@@ -130,6 +138,18 @@ class TurnRun:
             self.active.leave()
             STREAMS.labels(self.outcome).inc()
             self.frames.put_nowait(_END)
+            ticker.cancel()
+            await asyncio.wait([ticker])
+            if not ticker.cancelled():
+                ticker.result()  # the ticker only ends early through a bug: let it fail the task loudly
+
+    async def _checkpoints(self) -> None:
+        """Every interval, make the answer in flight durable (answer_writer.py says when it writes)."""
+        while True:
+            await asyncio.sleep(self.checkpoint_seconds)
+            writer = self.writer
+            if writer is not None and time.perf_counter() - self.call_started >= self.checkpoint_seconds:
+                await writer.checkpoint()
 
     def _fail_first_event(self, exc: BaseException) -> None:
         if not self.first_event.done():
@@ -142,7 +162,6 @@ class TurnRun:
             self.first_event.set_exception(failure)
             return
         await self._store_partial(MessageStatus.ERROR)
-        await self.store.record_costs()
         recoverable = failure.code in ("provider_throttled", "provider_unreachable")
         self._emit("stream_error", {"code": failure.code, "message": failure.detail, "recoverable": recoverable})
         self._emit("done", {})
@@ -178,6 +197,7 @@ class TurnRun:
     def _on_model_event(self, event: dict[str, Any]) -> None:
         if "messageStart" in event:
             self.call = CallTranslator(message_id=new_id())
+            self.writer = AnswerWriter(self.store, self.call, heartbeat_seconds=self.heartbeat_seconds)
             self.call_started = time.perf_counter()
             self.call_first_byte_ms = None
         elif not self.first_event.done():
@@ -200,19 +220,19 @@ class TurnRun:
 
     async def _on_message(self, message: dict[str, Any]) -> None:
         """A message the agent added: the model's answer (with its usage) or the results of its tools."""
-        if message.get("role") == "assistant" and self.call is not None:
+        if message.get("role") == "assistant" and self.call is not None and self.writer is not None:
             elapsed = time.perf_counter() - self.call_started
             PROVIDER_SECONDS.labels(self.provider).observe(elapsed)
             latency = Latency(time_to_first_byte_ms=self.call_first_byte_ms, latency_ms=round(elapsed * 1000, 3))
             usage = self.call.usage or self.store.usage_of(message)
-            stored = await self.store.save_answer(
-                message_id=self.call.message_id, content=message["content"], usage=usage, latency=latency
+            stored = await self.writer.finish(
+                content=message["content"], usage=usage, latency=latency, status=MessageStatus.COMPLETE
             )
             for block in message["content"]:
                 if "toolUse" in block:
                     self._emit("tool_use", dict(block["toolUse"]))
             self._emit("metadata", self.store.metadata_frame(stored))
-            self.call = None
+            self.call, self.writer = None, None
         elif message.get("role") == "user":
             await self.store.save_tool_results(message["content"])
             for block in message["content"]:
@@ -222,28 +242,21 @@ class TurnRun:
 
     async def _store_partial(self, status: MessageStatus) -> None:
         """What the model said before the call broke off, stored with `status` (never lost, never doubled)."""
-        call, self.call = self.call, None
-        if call is None:
+        (call, self.call), (writer, self.writer) = (self.call, None), (self.writer, None)
+        if call is None or writer is None:
             return
         latency = Latency(
             time_to_first_byte_ms=self.call_first_byte_ms,
             latency_ms=round((time.perf_counter() - self.call_started) * 1000, 3),
         )
         try:
-            await self.store.save_answer(
-                message_id=call.message_id,
-                content=call.partial_content(),
-                usage=call.usage,
-                latency=latency,
-                status=status,
-            )
+            await writer.finish(content=call.partial_content(), usage=call.usage, latency=latency, status=status)
         except StorageError:
             logger.error("could not store the partial answer of a broken-off turn", exc_info=True)
             raise
 
     async def _finish(self) -> None:
         total_ms = round((time.perf_counter() - self.turn.started) * 1000, 3)
-        await self.store.finish_turn()
         self._emit("metadata", self.store.turn_metadata_frame(latency_ms=total_ms, first_byte_ms=self.first_byte_ms))
         self._emit("done", {})
         if self.after_success is not None and self.tasks is not None:

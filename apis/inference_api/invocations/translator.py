@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from apis.shared.clock import now_iso
 from apis.shared.sessions import TokenUsage
 
 SseEvent = tuple[str, dict[str, Any]]
@@ -28,6 +29,8 @@ class CallTranslator:
     """Translation state of one model call (one assistant message)."""
 
     message_id: str
+    # When the call began: the stored message's `createdAt`, the same in its checkpoints and its final version.
+    created_at: str = field(default_factory=now_iso)
     blocks: list[_Block] = field(default_factory=list)
     open_block: int | None = None
     stop_reason: str | None = None

@@ -1,7 +1,10 @@
-"""Everything a turn writes: each answer and tool result as it completes, then the session and cost totals.
+"""Everything a turn writes: each answer (its checkpoints while it streams, then its final version) and tool
+result, each in one atomic write with the session's counters and, for an answer, its cost in the month.
 
 Costs are computed here, per model call: tokens / 1e6 x price per million, for input, output, cache-read and
-cache-write tokens, with the model's prices captured in the message as its `pricingSnapshot`.
+cache-write tokens, with the model's prices captured in the message as its `pricingSnapshot`. Each call's
+cost is counted into its user's monthly summary in the same write as the message that records it, so the
+summary and the stored messages cannot drift apart: either both moved or neither did.
 """
 
 from __future__ import annotations
@@ -11,8 +14,7 @@ from typing import Any
 
 from apis.inference_api.invocations.preparation import PreparedTurn
 from apis.shared.clock import now_iso
-from apis.shared.costs import CostEntry, CostRepository, cost_of_usage, period_of
-from apis.shared.costs import summaries as cost_summaries
+from apis.shared.costs import CostEntry, cost_of_usage, period_of
 from apis.shared.observability import TOKENS
 from apis.shared.sessions import (
     Latency,
@@ -21,8 +23,7 @@ from apis.shared.sessions import (
     MessageRole,
     MessageStatus,
     ModelInfo,
-    SessionChanges,
-    SessionPreferences,
+    SessionMetadata,
     SessionRepository,
     TokenUsage,
 )
@@ -41,7 +42,6 @@ class TurnStore:
 
     turn: PreparedTurn
     sessions: SessionRepository
-    costs: CostRepository
     usage: TokenUsage = field(default_factory=TokenUsage)
     cost: float = 0.0
 
@@ -60,71 +60,81 @@ class TurnStore:
         """The usage Strands attached to a message, for providers whose stream did not report it."""
         return TokenUsage.model_validate(message.get("metadata", {}).get("usage", {}))
 
-    async def _append(self, message: Message) -> None:
-        await messages_service.append(
-            sessions=self.sessions, user_id=self.turn.user_id, session_id=self.turn.session.session_id, message=message
+    async def append(
+        self, message: Message, *, cost: CostEntry | None = None, replaces: Message | None = None
+    ) -> SessionMetadata:
+        return await messages_service.append(
+            sessions=self.sessions,
+            user_id=self.turn.user_id,
+            session_id=self.turn.session.session_id,
+            message=message,
+            cost=cost,
+            replaces=replaces,
         )
 
-    async def save_answer(
+    def checkpoint(self, *, message_id: str, created_at: str, content: list[dict[str, Any]]) -> Message:
+        """The version of a growing answer that a checkpoint stores: its text so far, no usage or cost yet."""
+        return Message(
+            message_id=message_id,
+            role=MessageRole.ASSISTANT,
+            content=content,
+            status=MessageStatus.STREAMING,
+            created_at=created_at,
+            updated_at=now_iso(),
+            metadata=MessageMetadata(model_info=self.model_info),
+        )
+
+    def answer(
         self,
         *,
         message_id: str,
+        created_at: str,
         content: list[dict[str, Any]],
         usage: TokenUsage | None,
         latency: Latency,
-        status: MessageStatus = MessageStatus.COMPLETE,
-    ) -> Message:
-        """Store one model call's message with its usage, latency, model, price snapshot and cost."""
+        status: MessageStatus,
+    ) -> tuple[Message, CostEntry]:
+        """One model call's final message, with its usage, latency, model, price snapshot and cost, and what
+        the call adds to its user's month."""
         usage = usage or TokenUsage()
-        cost = cost_of_usage(usage, self.turn.model.pricing())
-        answer = messages_service.new_message(
-            MessageRole.ASSISTANT,
-            content,
-            status=status,
-            metadata=MessageMetadata(token_usage=usage, latency=latency, model_info=self.model_info, cost=cost),
-            message_id=message_id,
-        )
-        await self._append(answer)
-        self.usage = add_usage(self.usage, usage)
-        self.cost += cost
-        provider = self.turn.model.provider
-        TOKENS.labels(provider, "input").inc(usage.input_tokens)
-        TOKENS.labels(provider, "output").inc(usage.output_tokens)
-        return answer
-
-    async def save_tool_results(self, content: list[dict[str, Any]]) -> None:
-        """The results of the model's tool calls, as the user-side message the provider expects next."""
-        metadata = MessageMetadata(model_info=self.model_info)
-        await self._append(messages_service.new_message(MessageRole.USER, content, metadata=metadata))
-
-    async def record_costs(self) -> None:
-        """Add the turn to its user's monthly summary, atomically: concurrent turns all count."""
         model = self.turn.model
+        cost = cost_of_usage(usage, model.pricing())
+        message = Message(
+            message_id=message_id,
+            role=MessageRole.ASSISTANT,
+            content=content,
+            status=status,
+            created_at=created_at,
+            updated_at=now_iso(),
+            metadata=MessageMetadata(token_usage=usage, latency=latency, model_info=self.model_info, cost=cost),
+        )
         saved_per_token = max(
             0.0, model.input_price_per_million_tokens - (model.cache_read_price_per_million_tokens or 0.0)
         )
         entry = CostEntry(
             user_id=self.turn.user_id,
-            period=period_of(now_iso()),
+            period=period_of(created_at),
             model_id=model.model_id,
             provider=model.provider,
-            usage=self.usage,
-            cost=self.cost,
-            cache_savings=self.usage.cache_read_input_tokens * saved_per_token / 1_000_000,
+            usage=usage,
+            cost=cost,
+            cache_savings=usage.cache_read_input_tokens * saved_per_token / 1_000_000,
         )
-        await cost_summaries.record(costs=self.costs, entry=entry)
+        return message, entry
 
-    async def finish_turn(self) -> None:
-        """What a complete turn leaves beyond its messages: its cost in the month, and the session's preferences."""
-        await self.record_costs()
-        request = self.turn.request
-        sent: dict[str, Any] = {"last_model": self.turn.model.model_id, "enabled_tools": request.enabled_tools or []}
-        if request.temperature is not None:
-            sent["last_temperature"] = request.temperature
-        preferences = SessionPreferences(**sent)
-        await self.sessions.update_session(
-            self.turn.user_id, self.turn.session.session_id, SessionChanges(preferences=preferences)
-        )
+    def count(self, answer: Message) -> None:
+        """Add a stored answer to the turn's totals and the token metrics."""
+        usage = answer.metadata.token_usage or TokenUsage()
+        self.usage = add_usage(self.usage, usage)
+        self.cost += answer.cost
+        provider = self.turn.model.provider
+        TOKENS.labels(provider, "input").inc(usage.input_tokens)
+        TOKENS.labels(provider, "output").inc(usage.output_tokens)
+
+    async def save_tool_results(self, content: list[dict[str, Any]]) -> None:
+        """The results of the model's tool calls, as the user-side message the provider expects next."""
+        metadata = MessageMetadata(model_info=self.model_info)
+        await self.append(messages_service.new_message(MessageRole.USER, content, metadata=metadata))
 
     @staticmethod
     def metadata_frame(message: Message) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from apis.shared.schemas import ApiModel
 from apis.shared.sessions import messages, metadata
-from apis.shared.sessions.exceptions import MessageIdTaken, SessionIdTaken, SessionNotFound
+from apis.shared.sessions.exceptions import MessageIdTaken, MessageSuperseded, SessionIdTaken, SessionNotFound
 from apis.shared.sessions.models import (
     SESSION_ID_PATTERN,
     Latency,
@@ -28,6 +28,7 @@ __all__ = [
     "Message",
     "MessageIdTaken",
     "MessageMetadata",
+    "MessageSuperseded",
     "MessageRole",
     "MessageStatus",
     "ModelInfo",

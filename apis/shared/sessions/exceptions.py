@@ -21,3 +21,9 @@ class MessageIdTaken(ConflictError):
     """A message with this id is stored already; a retried write must not store it twice."""
 
     code = "message_id_taken"
+
+
+class MessageSuperseded(ConflictError):
+    """The stored version of a message is not the checkpoint a write meant to replace: another writer came first."""
+
+    code = "message_superseded"

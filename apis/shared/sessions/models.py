@@ -29,6 +29,9 @@ class MessageStatus(StrEnum):
     COMPLETE = "complete"
     ERROR = "error"
     INTERRUPTED = "interrupted"
+    # An answer still being written: the checkpoint a live turn keeps durable while it streams. A later write
+    # of the same message replaces it; if none comes in time, readers mark it `interrupted` (messages.py).
+    STREAMING = "streaming"
 
 
 class SessionPreferences(ApiModel):
@@ -51,13 +54,19 @@ class SessionMetadata(ApiModel):
     preferences: SessionPreferences = Field(default_factory=SessionPreferences)
     total_cost: float = 0.0
 
-    def with_message_counted(self, message: Message) -> SessionMetadata:
-        """The session once `message` is stored: counted, its cost added, lastMessageAt at the newest message."""
+    def with_message_counted(self, message: Message, replaces: Message | None = None) -> SessionMetadata:
+        """The session once `message` is stored: counted, its cost added, lastMessageAt at the newest message.
+
+        A message that replaces its own checkpoint (`replaces`) was counted when the checkpoint was stored:
+        only the difference in cost is added.
+        """
+        if replaces is not None:
+            return self.model_copy(update={"total_cost": self.total_cost + message.cost - replaces.cost})
         return self.model_copy(
             update={
                 "message_count": self.message_count + 1,
                 "last_message_at": max(self.last_message_at, message.created_at),
-                "total_cost": self.total_cost + (message.metadata.cost or 0.0),
+                "total_cost": self.total_cost + message.cost,
             }
         )
 
@@ -125,4 +134,10 @@ class Message(ApiModel):
     content: list[dict[str, Any]]
     status: MessageStatus = MessageStatus.COMPLETE
     created_at: str
+    # When this version of the message was written; a checkpoint's time tells readers whether its turn lives.
+    updated_at: str | None = None
     metadata: MessageMetadata = Field(default_factory=MessageMetadata)
+
+    @property
+    def cost(self) -> float:
+        return self.metadata.cost or 0.0

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from apis.shared.pagination import Page
 from apis.shared.sessions.models import Message, SessionChanges, SessionMetadata
+
+if TYPE_CHECKING:  # costs imports this package's models: at run time the import would be circular
+    from apis.shared.costs.models import CostEntry
 
 
 class SessionRepository(Protocol):
@@ -59,11 +62,28 @@ class SessionRepository(Protocol):
         """
         ...
 
-    async def append_message(self, user_id: str, session_id: str, message: Message) -> SessionMetadata:
-        """Store a message and, in the same atomic write, count it and move `lastMessageAt` to its time.
+    async def append_message(
+        self,
+        user_id: str,
+        session_id: str,
+        message: Message,
+        *,
+        cost: CostEntry | None = None,
+        replaces: Message | None = None,
+    ) -> SessionMetadata:
+        """Store a message and, in the same atomic write, count it, add its cost to the session's `totalCost`,
+        move `lastMessageAt` to its time and, when `cost` is given, add `cost` to its user's month totals
+        (the same counters as `CostRepository.add`). All of it lands, or none of it.
 
-        Raises `SessionNotFound` if the caller has no such session, and `MessageIdTaken` if a message with this
-        id is stored already; either way nothing is written.
+        `replaces` is the stored checkpoint (status `streaming`) of this same message that the write
+        supersedes: it is then replaced rather than counted again, and only the difference in cost is added.
+        The write is refused with `MessageSuperseded` unless exactly that checkpoint is still stored.
+
+        The write is idempotent: when what is stored under the message id is already exactly `message` (a
+        retry of a write whose answer was lost), it succeeds without counting anything again.
+
+        Raises `SessionNotFound` if the caller has no such session, and `MessageIdTaken` if another message
+        with this id is stored already; in every failure nothing is written.
         """
         ...
 

@@ -327,8 +327,13 @@ async def test_a_message_is_stored_once_even_if_written_twice(session_repository
     message = text_message("only once")
     await session_repository.append_message(user, created.session_id, message)
 
+    # The same write again (a retry whose first answer was lost) succeeds without counting twice...
+    await session_repository.append_message(user, created.session_id, message)
+    # ...while another message under the same id is refused.
     with pytest.raises(MessageIdTaken):
-        await session_repository.append_message(user, created.session_id, message)
+        await session_repository.append_message(
+            user, created.session_id, message.model_copy(update={"content": [{"text": "impostor"}]})
+        )
 
     session = await session_repository.get_session(user, created.session_id)
     assert session is not None

@@ -25,37 +25,47 @@ if TYPE_CHECKING:
 _MAX_MONTH_ITEMS = 10_000
 
 
+def _increment(
+    table: Table, key: Item, counters: dict[str, Item], assigned: dict[str, str]
+) -> TransactWriteItemTypeDef:
+    expression, names, values = codec.add_expression(counters, assigned)
+    return {
+        "Update": {
+            "TableName": table.name,
+            "Key": key,
+            "UpdateExpression": expression,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+    }
+
+
+def cost_actions(table: Table, entry: CostEntry, at: str) -> list[TransactWriteItemTypeDef]:
+    """The two unconditional increments that count `entry`: its month's totals and its model's share.
+
+    The sessions repository sends them in the same transaction as the message they price.
+    """
+    return [
+        _increment(
+            table, codec.month_key(entry.user_id, entry.period), codec.month_counters(entry), {codec.UPDATED_AT: at}
+        ),
+        _increment(
+            table,
+            codec.model_key(entry.user_id, entry.period, entry.model_id),
+            codec.model_counters(entry),
+            {codec.MODEL_ID: entry.model_id, codec.PROVIDER: entry.provider, codec.UPDATED_AT: at},
+        ),
+    ]
+
+
 class DynamoCostRepository:
     """Monthly cost totals in the shared table; see cost_items.py for the item layout."""
 
     def __init__(self, table: Table) -> None:
         self._table = table
 
-    def _increment(self, key: Item, counters: dict[str, Item], assigned: dict[str, str]) -> TransactWriteItemTypeDef:
-        expression, names, values = codec.add_expression(counters, assigned)
-        return {
-            "Update": {
-                "TableName": self._table.name,
-                "Key": key,
-                "UpdateExpression": expression,
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": values,
-            }
-        }
-
     async def add(self, entry: CostEntry) -> None:
-        at = now_iso()
-        actions = [
-            self._increment(
-                codec.month_key(entry.user_id, entry.period), codec.month_counters(entry), {codec.UPDATED_AT: at}
-            ),
-            self._increment(
-                codec.model_key(entry.user_id, entry.period, entry.model_id),
-                codec.model_counters(entry),
-                {codec.MODEL_ID: entry.model_id, codec.PROVIDER: entry.provider, codec.UPDATED_AT: at},
-            ),
-        ]
-        if await self._table.transact(actions) is not None:
+        if await self._table.transact(cost_actions(self._table, entry, now_iso())) is not None:
             # Neither action has a condition, so DynamoDB cannot report one as failed: a bug if it does.
             raise record(StorageError(f"{self._table.resource} refused a cost update; the service log has the details"))
 

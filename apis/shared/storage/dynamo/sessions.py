@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from apis.shared.clock import now_iso
+from apis.shared.costs.models import CostEntry
 from apis.shared.pagination import Page, decode_token, encode_token
-from apis.shared.sessions.exceptions import MessageIdTaken, SessionIdTaken, SessionNotFound
+from apis.shared.sessions.exceptions import MessageIdTaken, MessageSuperseded, SessionIdTaken, SessionNotFound
 from apis.shared.sessions.models import Message, SessionChanges, SessionMetadata
 from apis.shared.storage.dynamo import schema
 from apis.shared.storage.dynamo import session_items as codec
 from apis.shared.storage.dynamo.client import Item, Table, deserialize, serialize, set_expression
+from apis.shared.storage.dynamo.costs import cost_actions
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import QueryInputTypeDef, TransactWriteItemTypeDef
@@ -180,23 +183,38 @@ class DynamoSessionRepository:
         while keys := await self._table.query(request, want=1000):
             await self._table.delete_keys(keys)
 
-    async def append_message(self, user_id: str, session_id: str, message: Message) -> SessionMetadata:
-        put: TransactWriteItemTypeDef = {
-            "Put": {
-                "TableName": self._table.name,
-                "Item": codec.message_item(user_id, session_id, message),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
+    async def append_message(
+        self,
+        user_id: str,
+        session_id: str,
+        message: Message,
+        *,
+        cost: CostEntry | None = None,
+        replaces: Message | None = None,
+    ) -> SessionMetadata:
+        # One transaction: the message, the session's side and the month's cost. botocore resends it with the
+        # same ClientRequestToken after a lost answer, which DynamoDB itself treats as idempotent; a condition
+        # that fails because the write already landed (a server that ignores the token, or a retry after the
+        # token expired) is recognised below by reading back exactly the message we wrote.
+        put = self._message_put(user_id, session_id, message, replaces)
+        costs = cost_actions(self._table, cost, now_iso()) if cost is not None else []
         moves_forward = True  # the usual case: the message is the newest of its session
         for _ in range(_APPEND_ATTEMPTS):
-            reasons = await self._table.transact(
-                [put, self._count_message(user_id, session_id, message, moves_forward)]
+            session_side = (
+                self._count_message(user_id, session_id, message, moves_forward)
+                if replaces is None
+                else self._add_cost(user_id, session_id, message.cost - replaces.cost)
             )
+            reasons = await self._table.transact([put, session_side, *costs])
             if reasons is None:
                 break
             if reasons[0].code == "ConditionalCheckFailed":
-                raise _message_taken(message)
+                stored = await self._stored_message(user_id, session_id, message.message_id, reasons[0].item)
+                if stored == message:
+                    break  # it landed on an earlier attempt whose answer was lost
+                if replaces is None:
+                    raise _message_taken(message)
+                raise MessageSuperseded(f"message {message.message_id} changed since its checkpoint")
             old = reasons[1].item
             if old is None:
                 raise SessionNotFound(f"session {session_id} not found")
@@ -209,11 +227,61 @@ class DynamoSessionRepository:
             raise SessionNotFound(f"session {session_id} not found")
         return session
 
+    def _message_put(
+        self, user_id: str, session_id: str, message: Message, replaces: Message | None
+    ) -> TransactWriteItemTypeDef:
+        """The message's side of an append: a new item, or the replacement of exactly the checkpoint `replaces`."""
+        put: TransactWriteItemTypeDef = {
+            "Put": {
+                "TableName": self._table.name,
+                "Item": codec.message_item(user_id, session_id, message),
+                "ConditionExpression": "attribute_not_exists(pk)",
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+        if replaces is not None:
+            put["Put"]["ConditionExpression"] = "#status = :streaming AND #updatedAt = :replaced"
+            put["Put"]["ExpressionAttributeNames"] = {"#status": "status", "#updatedAt": "updatedAt"}
+            put["Put"]["ExpressionAttributeValues"] = serialize(
+                {":streaming": replaces.status.value, ":replaced": replaces.updated_at}
+            )
+        return put
+
+    async def _stored_message(
+        self, user_id: str, session_id: str, message_id: str, item: Item | None
+    ) -> Message | None:
+        """The message stored under `message_id`: from a cancelled transaction's answer, or read again."""
+        if item is None:
+            key = serialize(
+                {
+                    schema.PARTITION_KEY: schema.messages_pk(user_id, session_id),
+                    schema.SORT_KEY: schema.message_sk(message_id),
+                }
+            )
+            response = await self._table.run(
+                lambda: self._table.client.get_item(TableName=self._table.name, Key=key, ConsistentRead=True)
+            )
+            item = response.get("Item")
+        return codec.message_from_item(item) if item else None
+
+    def _add_cost(self, user_id: str, session_id: str, cost: float) -> TransactWriteItemTypeDef:
+        """The session's side of replacing a checkpoint: the message is counted already, only its cost is new."""
+        return {
+            "Update": {
+                "TableName": self._table.name,
+                "Key": self._key(user_id, session_id),
+                "UpdateExpression": "ADD totalCost :cost",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": serialize({":cost": cost}),
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+
     def _count_message(
         self, user_id: str, session_id: str, message: Message, moves_forward: bool
     ) -> TransactWriteItemTypeDef:
         """The session's side of an append: count the message and, if it is the newest, move lastMessageAt."""
-        values: dict[str, Any] = {":one": 1, ":at": message.created_at, ":cost": message.metadata.cost or 0.0}
+        values: dict[str, Any] = {":one": 1, ":at": message.created_at, ":cost": message.cost}
         if moves_forward:
             expression = "SET lastMessageAt = :at, lsi1sk = :lsk ADD messageCount :one, totalCost :cost"
             condition = "attribute_exists(pk) AND lastMessageAt <= :at"

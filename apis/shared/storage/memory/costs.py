@@ -58,6 +58,10 @@ class InMemoryCostRepository:
         self._months: dict[tuple[str, str], _MonthTotals] = {}
 
     async def add(self, entry: CostEntry) -> None:
+        self.add_now(entry)
+
+    def add_now(self, entry: CostEntry) -> None:
+        """`add` for a caller that must not await: the in-memory sessions store counts a turn's cost with it."""
         at = now_iso()
         month = self._months.setdefault((entry.user_id, entry.period), _MonthTotals(updated_at=at))
         month.updated_at = at

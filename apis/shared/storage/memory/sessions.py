@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from apis.shared.costs.models import CostEntry
 from apis.shared.pagination import Page, decode_token, encode_token
-from apis.shared.sessions.exceptions import MessageIdTaken, SessionIdTaken, SessionNotFound
+from apis.shared.sessions.exceptions import MessageIdTaken, MessageSuperseded, SessionIdTaken, SessionNotFound
 from apis.shared.sessions.models import Message, SessionChanges, SessionMetadata
+from apis.shared.storage.memory.costs import InMemoryCostRepository
 
 
 @dataclass
@@ -19,8 +21,9 @@ class _StoredSession:
 class InMemorySessionRepository:
     """Keeps everything in one process; nothing survives a restart."""
 
-    def __init__(self) -> None:
+    def __init__(self, costs: InMemoryCostRepository | None = None) -> None:
         self._sessions: dict[str, _StoredSession] = {}
+        self._costs = costs or InMemoryCostRepository()
 
     def _owned(self, user_id: str, session_id: str) -> _StoredSession | None:
         stored = self._sessions.get(session_id)
@@ -85,14 +88,30 @@ class InMemorySessionRepository:
         del self._sessions[session_id]
         return stored.metadata
 
-    async def append_message(self, user_id: str, session_id: str, message: Message) -> SessionMetadata:
+    async def append_message(
+        self,
+        user_id: str,
+        session_id: str,
+        message: Message,
+        *,
+        cost: CostEntry | None = None,
+        replaces: Message | None = None,
+    ) -> SessionMetadata:
+        # Nothing here awaits, so the whole write is atomic within the event loop.
         stored = self._owned(user_id, session_id)
         if stored is None:
             raise SessionNotFound(f"session {session_id} not found")
-        if message.message_id in stored.messages:
+        current = stored.messages.get(message.message_id)
+        if current == message:
+            return stored.metadata  # a retry of a write that landed
+        if replaces is None and current is not None:
             raise MessageIdTaken(f"message {message.message_id} is stored already")
+        if replaces is not None and current != replaces:
+            raise MessageSuperseded(f"message {message.message_id} changed since its checkpoint")
         stored.messages[message.message_id] = message
-        stored.metadata = stored.metadata.with_message_counted(message)
+        stored.metadata = stored.metadata.with_message_counted(message, replaces)
+        if cost is not None:
+            self._costs.add_now(cost)
         return stored.metadata
 
     async def list_messages(

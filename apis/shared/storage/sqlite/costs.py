@@ -132,6 +132,15 @@ def _summary(user_id: str, period: str, month: Sequence[Any], models: list[Seque
     )
 
 
+def add_entry(connection: sqlite3.Connection, entry: CostEntry, at: str) -> None:
+    """Count `entry` into its month and its model's share; the caller holds the write transaction.
+
+    The sessions repository calls it too, so that a message and its cost land in one transaction.
+    """
+    connection.execute(_ADD_TO_MONTH, _month_row(entry, at))
+    connection.execute(_ADD_TO_MODEL, _model_row(entry))
+
+
 @contextmanager
 def _read_snapshot(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """A read transaction: the totals and the models are read from one state, never across an `add`."""
@@ -151,12 +160,11 @@ class SqliteCostRepository:
         self._db = database
 
     async def add(self, entry: CostEntry) -> None:
-        month, model = _month_row(entry, now_iso()), _model_row(entry)
+        at = now_iso()
 
         def upsert(connection: sqlite3.Connection) -> None:
             with write_transaction(connection):
-                connection.execute(_ADD_TO_MONTH, month)
-                connection.execute(_ADD_TO_MODEL, model)
+                add_entry(connection, entry, at)
 
         await self._db.run(upsert)
 

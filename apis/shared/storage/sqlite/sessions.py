@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import sqlite3
 
+from apis.shared.clock import now_iso
+from apis.shared.costs.models import CostEntry
 from apis.shared.pagination import Page, decode_token, encode_token
-from apis.shared.sessions.exceptions import MessageIdTaken, SessionIdTaken, SessionNotFound
+from apis.shared.sessions.exceptions import MessageIdTaken, MessageSuperseded, SessionIdTaken, SessionNotFound
 from apis.shared.sessions.models import Message, SessionChanges, SessionMetadata
+from apis.shared.storage.sqlite.costs import add_entry
 from apis.shared.storage.sqlite.database import SqliteDatabase, write_transaction
 
 _SESSION_CURSOR = ("lastMessageAt", "sessionId")
@@ -50,19 +53,40 @@ def _write(connection: sqlite3.Connection, user_id: str, session: SessionMetadat
     )
 
 
+def _read_message(connection: sqlite3.Connection, session_id: str, message_id: str) -> Message | None:
+    row = connection.execute(
+        "SELECT body FROM messages WHERE session_id = ? AND message_id = ?", (session_id, message_id)
+    ).fetchone()
+    return Message.model_validate_json(row[0]) if row else None
+
+
 def _append(
-    connection: sqlite3.Connection, user_id: str, session: SessionMetadata, message: Message
+    connection: sqlite3.Connection,
+    user_id: str,
+    session: SessionMetadata,
+    message: Message,
+    *,
+    cost: CostEntry | None = None,
+    replaces: Message | None = None,
 ) -> SessionMetadata:
-    """Insert `message` and count it on `session`; the caller holds the write transaction, which a
-    MessageIdTaken raised here rolls back."""
-    inserted = connection.execute(
-        "INSERT INTO messages (session_id, message_id, body) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+    """Store `message`, count it on `session` and `cost` in its month; the caller holds the write transaction,
+    which an error raised here rolls back. See SessionRepository.append_message for the rules."""
+    stored = _read_message(connection, session.session_id, message.message_id)
+    if stored == message:
+        return session  # a retry of a write that landed: nothing more to count
+    if replaces is None and stored is not None:
+        raise MessageIdTaken(f"message {message.message_id} is stored already")
+    if replaces is not None and stored != replaces:
+        raise MessageSuperseded(f"message {message.message_id} changed since its checkpoint")
+    connection.execute(
+        "INSERT INTO messages (session_id, message_id, body) VALUES (?, ?, ?)"
+        " ON CONFLICT (session_id, message_id) DO UPDATE SET body = excluded.body",
         (session.session_id, message.message_id, message.model_dump_json()),
     )
-    if inserted.rowcount != 1:
-        raise MessageIdTaken(f"message {message.message_id} is stored already")
-    updated = session.with_message_counted(message)
+    updated = session.with_message_counted(message, replaces)
     _write(connection, user_id, updated)
+    if cost is not None:
+        add_entry(connection, cost, now_iso())
     return updated
 
 
@@ -155,11 +179,21 @@ class SqliteSessionRepository:
 
         return await self._db.run(delete)
 
-    async def append_message(self, user_id: str, session_id: str, message: Message) -> SessionMetadata:
+    async def append_message(
+        self,
+        user_id: str,
+        session_id: str,
+        message: Message,
+        *,
+        cost: CostEntry | None = None,
+        replaces: Message | None = None,
+    ) -> SessionMetadata:
         def append(connection: sqlite3.Connection) -> SessionMetadata | None:
             with write_transaction(connection):
                 current = _read_owned(connection, user_id, session_id)
-                return None if current is None else _append(connection, user_id, current, message)
+                if current is None:
+                    return None
+                return _append(connection, user_id, current, message, cost=cost, replaces=replaces)
 
         updated = await self._db.run(append)
         if updated is None:
