@@ -85,6 +85,29 @@ async def test_the_service_recovers_once_the_lock_is_gone(impatient_services: Se
     assert session.json()["messageCount"] == 2
 
 
+async def test_health_is_degraded_while_writes_fail_and_recovers_after_a_write(impatient_services: Services) -> None:
+    services = impatient_services
+    headers, session_id = services.auth(random_user_id()), random_session_id()
+    assert (await services.app.get("/health")).status_code == 200
+
+    with write_locked(services.settings.storage.sqlite_path):
+        refused = await services.app.put(f"/sessions/{session_id}/metadata", json={"title": "x"}, headers=headers)
+        during = await services.app.get("/health")
+    after_the_lock = await services.app.get("/health")
+    written = await services.app.put(f"/sessions/{session_id}/metadata", json={"title": "x"}, headers=headers)
+    recovered = await services.app.get("/health")
+
+    assert refused.status_code == 503
+    assert during.status_code == 503
+    assert during.json()["status"] == "degraded"
+    assert during.json()["checks"]["storage"] == "ok", "reads still work"
+    assert during.json()["checks"]["storageWrites"].startswith("failing: SQLITE_BUSY")
+    assert after_the_lock.json()["status"] == "degraded", "nothing has been written since the failure"
+    assert written.status_code == 200
+    assert recovered.status_code == 200
+    assert recovered.json()["checks"] == {"storage": "ok", "storageWrites": "ok"}
+
+
 async def test_an_unreadable_database_stops_the_service_at_start(tmp_path: Path) -> None:
     (tmp_path / "colloquy.sqlite3").write_bytes(b"this is not a database, just bytes " * 200)
     app = create_app(service_settings(local_storage_settings(tmp_path)))

@@ -1,4 +1,4 @@
-"""What a storage backend hands to a service: its repositories, its blob store, a health probe and a way to close it."""
+"""What a storage backend hands to a service: its repositories, its blob store, health probes and a way to close it."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from apis.shared.files.repository import BlobStore, FileRepository
 from apis.shared.models.repository import ModelRepository
 from apis.shared.rbac.repository import RoleRepository
 from apis.shared.sessions.repository import SessionRepository
+from apis.shared.storage.write_health import WriteHealth
 from apis.shared.users.repository import UserRepository
 
 
@@ -26,4 +27,6 @@ class Storage:
     files: FileRepository
     blobs: BlobStore
     ping: Callable[[], Awaitable[None]]
+    # Whether writes go through, as the repositories' own writes and a probe that writes nothing tell.
+    writes: WriteHealth
     close: Callable[[], Awaitable[None]]

@@ -13,10 +13,10 @@ with its cause; the error's detail names the store, never a path or the system's
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -25,10 +25,11 @@ from typing import TypeVar
 
 import anyio.to_thread
 
-from apis.shared.durable_files import TEMP_SUFFIX, ensure_directory, sync_directory, write_temp
+from apis.shared.durable_files import ensure_directory, sync_directory, write_temp
 from apis.shared.errors import StorageError
 from apis.shared.files.models import ATTACHMENT_KEY_PATTERN
 from apis.shared.observability import STORAGE_ERRORS
+from apis.shared.storage.write_health import WriteHealth
 
 logger = logging.getLogger(__name__)
 
@@ -80,39 +81,46 @@ def _remove(path: Path) -> None:
 
 
 def _probe(root: Path) -> None:
-    """Create the root if missing, then create and remove a file in it: the one sure test of writability."""
+    """Create the root if missing, then check that it is a folder this process may write in. Nothing is written:
+    GET /health calls this every time, and the real writes report how they fare (write_health.py)."""
     ensure_directory(root)
-    fd, name = tempfile.mkstemp(dir=root, prefix=".ping.", suffix=TEMP_SUFFIX)
-    os.close(fd)
-    os.unlink(name)
+    if not root.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "not a folder")
+    if not os.access(root, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, "not writable")
 
 
 class LocalBlobStore:
     """Bytes in files under `root`, one per key, at `root / key`; see the module docstring for the guarantees."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, writes: WriteHealth | None = None) -> None:
         self.root = root
+        self.writes = writes or WriteHealth()
 
     def _path(self, key: str) -> Path:
         return self.root / checked_key(key)
 
     @contextmanager
-    def _translate(self, action: str) -> Iterator[None]:
-        """Raise StorageError, counted and logged with its cause, for any OSError inside the block."""
+    def _translate(self, action: str, *, writing: bool) -> Iterator[None]:
+        """Raise StorageError, counted and logged with its cause, for any OSError inside the block; a failed
+        write also tells `writes` (by the error's name, such as ENOSPC)."""
         try:
             yield
         except OSError as exc:
+            if writing:
+                self.writes.failed(f"local blob store: {errno.errorcode.get(exc.errno or 0, type(exc).__name__)}")
             STORAGE_ERRORS.labels(backend=BACKEND, kind="error").inc()
             logger.error("local blob store under %s failed to %s", self.root, action, exc_info=exc)
             raise StorageError(f"the local blob store failed to {action}; the service log has the details") from exc
 
-    async def _run(self, action: str, call: Callable[[], T]) -> T:
-        with self._translate(action):
+    async def _run(self, action: str, call: Callable[[], T], *, writing: bool = False) -> T:
+        with self._translate(action, writing=writing):
             return await anyio.to_thread.run_sync(call)
 
     async def put(self, key: str, data: bytes, *, content_type: str) -> None:
         """Store `data` whole under `key` (the content type is not kept: the file record holds it)."""
-        await self._run("write an object", partial(_write_atomically, self._path(key), data))
+        await self._run("write an object", partial(_write_atomically, self._path(key), data), writing=True)
+        self.writes.succeeded()
 
     async def get(self, key: str) -> bytes | None:
         """The bytes under `key`, or None if there are none."""
@@ -124,7 +132,7 @@ class LocalBlobStore:
 
     async def delete(self, key: str) -> None:
         """Remove the file under `key`; a missing one is fine, as deleting is retried."""
-        await self._run("delete an object", partial(_remove, self._path(key)))
+        await self._run("delete an object", partial(_remove, self._path(key)), writing=True)
 
     async def presign_upload(self, key: str, *, content_type: str, size_bytes: int, expires_in: int) -> str | None:
         """None: a folder has no URLs, so the app API serves its own signed upload route."""
@@ -137,5 +145,5 @@ class LocalBlobStore:
         return None
 
     async def ping(self) -> None:
-        """Create the root if missing and prove it writable, so that a bad DATA_DIR stops the start."""
-        await self._run("write to its folder", partial(_probe, self.root))
+        """Create the root if missing and check that it is a folder we may write in; nothing is written."""
+        await self._run("reach its folder", partial(_probe, self.root))

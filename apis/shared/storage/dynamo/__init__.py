@@ -13,7 +13,7 @@ from apis.shared.errors import StorageError
 from apis.shared.storage.base import Storage
 from apis.shared.storage.dynamo import schema
 from apis.shared.storage.dynamo.blobs import S3BlobStore
-from apis.shared.storage.dynamo.client import Table, dynamodb_client, s3_client
+from apis.shared.storage.dynamo.client import Table, dynamodb_client, s3_client, watch_writes
 from apis.shared.storage.dynamo.costs import DynamoCostRepository
 from apis.shared.storage.dynamo.errors import error_code, map_exceptions, record
 from apis.shared.storage.dynamo.files import DynamoFileRepository
@@ -21,6 +21,7 @@ from apis.shared.storage.dynamo.models import DynamoModelRepository
 from apis.shared.storage.dynamo.roles import DynamoRoleRepository
 from apis.shared.storage.dynamo.sessions import DynamoSessionRepository
 from apis.shared.storage.dynamo.users import DynamoUserRepository
+from apis.shared.storage.write_health import WriteHealth
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -40,6 +41,10 @@ async def open_storage(settings: StorageSettings) -> Storage:
     client = await anyio.to_thread.run_sync(partial(dynamodb_client, settings))
     s3 = await anyio.to_thread.run_sync(partial(s3_client, settings))
     table = Table(client, settings.dynamodb_table_name)
+    # No probe: short of writing, nothing tells whether DynamoDB or S3 would take a write.
+    writes = WriteHealth(failure_seconds=settings.storage_write_failure_seconds)
+    watch_writes(client, writes)
+    watch_writes(s3, writes)
     sessions = DynamoSessionRepository(table)
     try:
         # A missing table stops the start with "run `colloquy storage init`", not a 503 on every request.
@@ -70,6 +75,7 @@ async def open_storage(settings: StorageSettings) -> Storage:
         files=DynamoFileRepository(table),
         blobs=blobs,
         ping=ping,
+        writes=writes,
         close=close,
     )
 

@@ -19,8 +19,11 @@ import boto3
 import botocore.loaders
 import botocore.session
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.awsrequest import AWSResponse
+from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from botocore.model import OperationModel
 
 from apis.shared.config import StorageSettings
 from apis.shared.errors import StorageError, StorageUnavailableError
@@ -31,7 +34,9 @@ from apis.shared.storage.dynamo.errors import (
     error_code,
     map_exceptions,
     record,
+    says_store_unwell,
 )
+from apis.shared.storage.write_health import WriteHealth
 
 if TYPE_CHECKING:  # the stubs are a development dependency
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -66,6 +71,49 @@ def _session(settings: StorageSettings) -> boto3.session.Session:
     core = botocore.session.get_session()
     core.register_component("data_loader", _shared_loader())
     return boto3.session.Session(botocore_session=core, region_name=settings.aws_region)
+
+
+# The calls that change a table or a bucket; their outcomes tell GET /health whether the store takes writes.
+WRITE_OPERATIONS = frozenset(
+    {
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "BatchWriteItem",
+        "TransactWriteItems",
+        "PutObject",
+        "CopyObject",
+        "DeleteObject",
+        "DeleteObjects",
+    }
+)
+
+
+def watch_writes(client: BaseClient, writes: WriteHealth) -> None:
+    """Tell `writes` how each write call of `client` fared, from botocore's events after its last attempt.
+
+    Hooked on the client rather than in `map_exceptions`: there every call looks alike, here the operation is
+    known, and a write that succeeded is seen too.
+    """
+
+    def after_call(http_response: AWSResponse, parsed: dict[str, Any], model: OperationModel, **_: Any) -> None:
+        if model.name not in WRITE_OPERATIONS:
+            return
+        if http_response.status_code < 300:
+            writes.succeeded()
+            return
+        code = str(parsed.get("Error", {}).get("Code", ""))
+        if says_store_unwell(code):
+            writes.failed(f"{model.name}: {code}")
+
+    def after_call_error(exception: Exception, event_name: str, **_: Any) -> None:
+        """No answer at all (refused, timed out, dropped), after botocore's own retries."""
+        operation = event_name.rsplit(".", 1)[-1]
+        if operation in WRITE_OPERATIONS:
+            writes.failed(f"{operation}: {type(exception).__name__}")
+
+    client.meta.events.register("after-call", after_call)
+    client.meta.events.register("after-call-error", after_call_error)
 
 
 def dynamodb_client(settings: StorageSettings) -> DynamoDBClient:

@@ -50,6 +50,7 @@ _TRANSIENT_CODES = frozenset(
     }
 )
 _MISSING_CODES = frozenset({"ResourceNotFoundException", "NoSuchBucket"})
+_DENIED_CODES = frozenset({"AccessDeniedException", "AccessDenied", "UnrecognizedClientException", "403"})
 # Reasons a transaction is cancelled for that a later attempt can succeed.
 TRANSIENT_CANCELLATION_CODES = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
 
@@ -90,13 +91,21 @@ def record(error: E, exc: BaseException | None = None) -> E:
     return error
 
 
+def says_store_unwell(code: str) -> bool:
+    """An error code that speaks of the store rather than of one request: busy, gone, or refusing us.
+
+    A condition that did not hold, or a value the store will not take, is about that request only.
+    """
+    return code in _TRANSIENT_CODES or code in _MISSING_CODES or code in _DENIED_CODES
+
+
 def _translate_client_error(exc: ClientError, resource: str) -> StorageError:
     code = error_code(exc)
     if code in _TRANSIENT_CODES:
         return StorageUnavailableError(f"{resource} is busy or unavailable for now: try again shortly")
     if code in _MISSING_CODES:
         return StorageError(f"{resource} does not exist: run `colloquy storage init`")
-    if code in {"AccessDeniedException", "AccessDenied", "UnrecognizedClientException", "403"}:
+    if code in _DENIED_CODES:
         return StorageError(f"access to {resource} was denied: check the service's AWS credentials and policy")
     return StorageError(f"{resource} refused a request; the service log has the details")
 

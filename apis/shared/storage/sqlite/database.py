@@ -20,6 +20,7 @@ import anyio.to_thread
 from apis.shared.durable_files import create_private_file, ensure_directory
 from apis.shared.errors import StorageError, StorageUnavailableError
 from apis.shared.observability import STORAGE_ERRORS
+from apis.shared.storage.write_health import WriteHealth
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -36,22 +37,27 @@ _TRANSIENT_CODES = frozenset(
     }
 )
 
+# Those, and the database or its folder being read-only, say that it cannot take writes now, whatever the
+# statement was: GET /health reports them (write_health.py).
+_UNWRITABLE_CODES = _TRANSIENT_CODES | {sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM}
+
 
 @contextmanager
-def translate_errors() -> Iterator[None]:
-    """Turn sqlite3 failures into StorageUnavailableError (transient) or StorageError, counted and logged."""
+def translate_errors(writes: WriteHealth | None = None) -> Iterator[None]:
+    """Turn sqlite3 failures into StorageUnavailableError (transient) or StorageError, counted and logged, and
+    tell `writes` about those that say the database cannot be written."""
     try:
         yield
     except sqlite3.Error as exc:
         code = getattr(exc, "sqlite_errorcode", None)
-        transient = code is not None and (code & 0xFF) in _TRANSIENT_CODES
+        primary = None if code is None else code & 0xFF
+        transient = primary in _TRANSIENT_CODES
+        name = getattr(exc, "sqlite_errorname", type(exc).__name__)
+        if writes is not None and primary in _UNWRITABLE_CODES:
+            writes.failed(name)
         kind = "unavailable" if transient else "error"
         STORAGE_ERRORS.labels(backend="sqlite", kind=kind).inc()
-        logger.error(
-            "sqlite call failed",
-            exc_info=exc,
-            extra={"sqlite_error": getattr(exc, "sqlite_errorname", type(exc).__name__)},
-        )
+        logger.error("sqlite call failed", exc_info=exc, extra={"sqlite_error": name})
         if transient:
             raise StorageUnavailableError("the database is busy or unreachable; try again shortly") from exc
         if "no such table" in str(exc):
@@ -60,10 +66,11 @@ def translate_errors() -> Iterator[None]:
 
 
 class _Connection(sqlite3.Connection):
-    """A connection that knows its database's in-process write lock."""
+    """A connection that knows its database's in-process write lock and where to report writes' health."""
 
     write_lock: threading.Lock
     lock_timeout_seconds: float
+    writes: WriteHealth
 
 
 class SqliteDatabase:
@@ -74,8 +81,9 @@ class SqliteDatabase:
     its timeout. Across processes (the other service), the busy timeout still decides.
     """
 
-    def __init__(self, path: Path, *, busy_timeout_ms: int) -> None:
+    def __init__(self, path: Path, *, busy_timeout_ms: int, writes: WriteHealth | None = None) -> None:
         self.path = path
+        self.writes = writes or WriteHealth()
         self._busy_timeout_ms = busy_timeout_ms
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
@@ -95,6 +103,7 @@ class SqliteDatabase:
         )
         connection.write_lock = self._write_lock
         connection.lock_timeout_seconds = self._busy_timeout_ms / 1000
+        connection.writes = self.writes
         connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
         connection.execute("PRAGMA foreign_keys = ON")
         connection.execute("PRAGMA synchronous = NORMAL")
@@ -128,9 +137,15 @@ class SqliteDatabase:
         return connection
 
     def call(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `work` with this thread's connection, translating failures."""
-        with translate_errors():
-            return work(self.connection())
+        """Run `work` with this thread's connection, translating failures; a call that changed rows tells
+        `writes` that the database takes writes (the change count is SQLite's own, read for free)."""
+        with translate_errors(self.writes):
+            connection = self.connection()
+            changes = connection.total_changes
+            result = work(connection)
+        if connection.total_changes != changes:
+            self.writes.succeeded()
+        return result
 
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run `work` on a worker thread with that thread's connection."""
@@ -149,6 +164,9 @@ def write_transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connec
     """BEGIN IMMEDIATE: take the write lock first, so the busy timeout applies and no upgrade can deadlock."""
     lock: threading.Lock | None = getattr(connection, "write_lock", None)
     if lock is not None and not lock.acquire(timeout=getattr(connection, "lock_timeout_seconds", 5.0)):
+        writes: WriteHealth | None = getattr(connection, "writes", None)
+        if writes is not None:
+            writes.failed("SQLITE_BUSY: writes queued longer than SQLITE_BUSY_TIMEOUT_MS")
         raise StorageUnavailableError("the database is busy; try again shortly")
     try:
         connection.execute("BEGIN IMMEDIATE")
