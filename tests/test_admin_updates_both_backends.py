@@ -18,11 +18,12 @@ from pydantic import BaseModel
 
 from apis.shared.config import StorageBackend, StorageSettings
 from apis.shared.rbac import AppRole, AppRoleUpdate, PermissionCache, RoleRepository
+from apis.shared.sessions import SessionMetadata
 from apis.shared.storage.dynamo import schema
 from apis.shared.storage.dynamo.client import deserialize, dynamodb_client, serialize
 from apis.shared.users import UserProfile
 from tests.fixtures.services import Services, open_services
-from tests.helpers import random_user_id
+from tests.helpers import random_session_id, random_user_id
 
 
 class StoredRecords:
@@ -55,6 +56,15 @@ class StoredRecords:
         else:
             item = self._dynamo_get({schema.PARTITION_KEY: schema.user_pk(user_id), schema.SORT_KEY: "PROFILE"})
             self._dynamo_put({**item, _alias(UserProfile, "status"): value})
+
+    def set_session_field(self, user_id: str, session_id: str, name: str, value: Any) -> None:
+        if self.settings.storage_backend is StorageBackend.LOCAL:
+            self._sqlite_body("sessions", "session_id", session_id, name, value)
+        else:
+            item = self._dynamo_get(
+                {schema.PARTITION_KEY: schema.user_pk(user_id), schema.SORT_KEY: schema.session_sk(session_id)}
+            )
+            self._dynamo_put({**item, _alias(SessionMetadata, name): value})
 
     def _sqlite(self) -> sqlite3.Connection:
         return sqlite3.connect(self.settings.sqlite_path, isolation_level=None)
@@ -267,3 +277,28 @@ async def test_an_admin_token_is_an_admin_whatever_the_stored_system_admin_says(
     assert "system_admin" in permissions["appRoles"]
     assert (permissions["tools"], permissions["models"]) == (["*"], ["*"])
     assert other.status_code == 403
+
+
+async def test_an_unreadable_session_is_left_out_of_its_owners_list(services: Services) -> None:
+    user = random_user_id()
+    headers = services.auth(user)
+    session_ids = [random_session_id() for _ in range(4)]
+    for session_id in session_ids:
+        created = await services.app.put(f"/sessions/{session_id}/metadata", json={"title": "t"}, headers=headers)
+        assert created.status_code == 200, created.text
+    StoredRecords(services.settings.storage).set_session_field(user, session_ids[1], "status", "vanished")
+
+    listed: list[str] = []
+    token: str | None = None
+    for _ in range(10):
+        params: dict[str, Any] = {"limit": 1, **({"next_token": token} if token else {})}
+        page = await services.app.get("/sessions", params=params, headers=headers)
+        assert page.status_code == 200, page.text
+        listed += [session["sessionId"] for session in page.json()["sessions"]]
+        token = page.json()["nextToken"]
+        if token is None:
+            break
+    read = await services.app.get(f"/sessions/{session_ids[1]}/metadata", headers=headers)
+
+    assert sorted(listed) == sorted(session_ids[:1] + session_ids[2:])
+    assert (read.status_code, read.json()["code"]) == (500, "corrupt_record")

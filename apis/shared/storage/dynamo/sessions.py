@@ -9,6 +9,7 @@ How records become items is in session_items.py.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from apis.shared.clock import now_iso
@@ -20,10 +21,12 @@ from apis.shared.storage.dynamo import schema
 from apis.shared.storage.dynamo import session_items as codec
 from apis.shared.storage.dynamo.client import Item, Table, deserialize, serialize, set_expression
 from apis.shared.storage.dynamo.costs import cost_actions
+from apis.shared.storage.records import read_or_raise, read_or_skip
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import QueryInputTypeDef, TransactWriteItemTypeDef
 
+KIND = "session"
 _FILTERED_PAGE_SIZE = 100  # a filtered list reads this many sessions a page, as most may not match
 _DELETE_ATTEMPTS = 5
 _APPEND_ATTEMPTS = 5
@@ -75,7 +78,7 @@ class DynamoSessionRepository:
             lambda: self._table.client.get_item(TableName=self._table.name, Key=key, ConsistentRead=True)
         )
         item = response.get("Item")
-        return codec.session_from_item(item) if item is not None else None
+        return read_or_raise(KIND, session_id, partial(codec.session_from_item, item)) if item is not None else None
 
     async def list_sessions(
         self,
@@ -93,14 +96,16 @@ class DynamoSessionRepository:
         found = await self._table.query(
             request, want=limit + 1, page_size=_FILTERED_PAGE_SIZE if "FilterExpression" in request else 0
         )
-        items = [codec.session_from_item(item) for item in found[:limit]]
+        # An unreadable session is left out of the page (records.py); the cursor still moves past it.
+        readable = (
+            read_or_skip(KIND, deserialize(item)[schema.SORT_KEY], partial(codec.session_from_item, item))
+            for item in found[:limit]
+        )
+        items = [session for session in readable if session is not None]
         if len(found) <= limit:
             return Page(items=items, next_token=None)
-        last = items[-1]
-        return Page(
-            items=items,
-            next_token=encode_token({"lastMessageAt": last.last_message_at, "sessionId": last.session_id}),
-        )
+        last_at, last_id = deserialize(found[limit - 1])[schema.SESSIONS_BY_LAST_MESSAGE.sort_key].split("#", 1)
+        return Page(items=items, next_token=encode_token({"lastMessageAt": last_at, "sessionId": last_id}))
 
     def _list_request(
         self, user_id: str, after: dict[str, str] | None, *, starred: bool | None, title_query: str | None

@@ -7,15 +7,18 @@ field of SessionMetadata or Message needs no migration.
 from __future__ import annotations
 
 import sqlite3
+from functools import partial
 
 from apis.shared.clock import now_iso
 from apis.shared.costs.models import CostEntry
 from apis.shared.pagination import Page, decode_token, encode_token
 from apis.shared.sessions.exceptions import MessageIdTaken, MessageSuperseded, SessionIdTaken, SessionNotFound
 from apis.shared.sessions.models import Message, SessionChanges, SessionMetadata
+from apis.shared.storage.records import read_or_raise, read_or_skip
 from apis.shared.storage.sqlite.costs import add_entry
 from apis.shared.storage.sqlite.database import SqliteDatabase, write_transaction
 
+KIND = "session"
 _SESSION_CURSOR = ("lastMessageAt", "sessionId")
 _MESSAGE_CURSOR = ("messageId",)
 
@@ -35,7 +38,7 @@ def _read_owned(connection: sqlite3.Connection, user_id: str, session_id: str) -
     row = connection.execute(
         "SELECT body FROM sessions WHERE session_id = ? AND user_id = ?", (session_id, user_id)
     ).fetchone()
-    return SessionMetadata.model_validate_json(row[0]) if row else None
+    return read_or_raise(KIND, session_id, partial(SessionMetadata.model_validate_json, row[0])) if row else None
 
 
 def _write(connection: sqlite3.Connection, user_id: str, session: SessionMetadata) -> None:
@@ -139,22 +142,23 @@ class SqliteSessionRepository:
             conditions.append("instr(title_folded, ?) > 0")
             parameters.append(title_query.lower())
         query = (
-            f"SELECT body FROM sessions WHERE {' AND '.join(conditions)}"
+            f"SELECT session_id, last_message_at, body FROM sessions WHERE {' AND '.join(conditions)}"
             " ORDER BY last_message_at DESC, session_id DESC LIMIT ?"
         )
 
-        def select(connection: sqlite3.Connection) -> list[str]:
-            return [row[0] for row in connection.execute(query, (*parameters, limit + 1))]
+        def select(connection: sqlite3.Connection) -> list[tuple[str, str, str]]:
+            return list(connection.execute(query, (*parameters, limit + 1)))
 
         rows = await self._db.run(select)
-        items = [SessionMetadata.model_validate_json(body) for body in rows[:limit]]
+        # An unreadable session is left out of the page (records.py); the cursor still moves past it.
+        readable = (
+            read_or_skip(KIND, row[0], partial(SessionMetadata.model_validate_json, row[2])) for row in rows[:limit]
+        )
+        items = [session for session in readable if session is not None]
         if len(rows) <= limit:
             return Page(items=items, next_token=None)
-        last = items[-1]
-        return Page(
-            items=items,
-            next_token=encode_token({"lastMessageAt": last.last_message_at, "sessionId": last.session_id}),
-        )
+        last_id, last_at, _ = rows[limit - 1]
+        return Page(items=items, next_token=encode_token({"lastMessageAt": last_at, "sessionId": last_id}))
 
     async def update_session(self, user_id: str, session_id: str, changes: SessionChanges) -> SessionMetadata | None:
         def update(connection: sqlite3.Connection) -> SessionMetadata | None:
