@@ -175,7 +175,14 @@ def write_transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connec
         except BaseException:
             connection.execute("ROLLBACK")
             raise
-        connection.execute("COMMIT")
+        try:
+            connection.execute("COMMIT")
+        except sqlite3.Error:
+            # A COMMIT that fails (busy, disk full, I/O) leaves the transaction open: end it, so that none of
+            # it can land with a later write and the connection can begin the next transaction.
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
     finally:
         if lock is not None:
             lock.release()
