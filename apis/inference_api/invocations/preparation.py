@@ -25,7 +25,6 @@ from apis.shared.rbac import EffectivePermissions
 from apis.shared.sessions import (
     Message,
     MessageRole,
-    SessionChanges,
     SessionMetadata,
     SessionNotFound,
     SessionPreferences,
@@ -70,12 +69,12 @@ def resolve_session_id(body_session_id: str | None, header_session_id: str | Non
     return session_id
 
 
-def turn_preferences(request: InvocationRequest, model: ManagedModel) -> SessionChanges:
-    """What the session remembers of the settings its latest turn asked for."""
+def turn_preferences(request: InvocationRequest, model: ManagedModel) -> SessionPreferences:
+    """What the session remembers of the settings its latest turn asked for, stored with the user's message."""
     sent: dict[str, Any] = {"last_model": model.model_id, "enabled_tools": request.enabled_tools or []}
     if request.temperature is not None:
         sent["last_temperature"] = request.temperature
-    return SessionChanges(preferences=SessionPreferences(**sent))
+    return SessionPreferences(**sent)
 
 
 def resolve_tools(requested: list[str] | None, permissions: EffectivePermissions) -> list[Any]:
@@ -139,12 +138,9 @@ async def prepare_turn(
         user_id=user.user_id,
         session_id=session_id,
         message=user_message,
+        preferences=turn_preferences(request, model),
         attachments=attachments,
         budget=budget,
-    )
-    # Before the model runs, so that the writes at the end of the turn are only the answer and its counts.
-    session = (
-        await storage.sessions.update_session(user.user_id, session_id, turn_preferences(request, model)) or session
     )
     return PreparedTurn(
         user_id=user.user_id,
@@ -195,6 +191,7 @@ async def _store_user_message(
     user_id: str,
     session_id: str,
     message: Message,
+    preferences: SessionPreferences,
     attachments: TurnAttachments,
     budget: RequestBudget,
 ) -> tuple[SessionMetadata, bool, list[dict[str, Any]]]:
@@ -205,7 +202,11 @@ async def _store_user_message(
     await file_resolver.persist_inline(attachments, files=storage.files, blobs=storage.blobs, settings=settings.files)
     try:
         session, created = await sessions_service.get_or_create(
-            sessions=storage.sessions, user_id=user_id, session_id=session_id, first_message=message
+            sessions=storage.sessions,
+            user_id=user_id,
+            session_id=session_id,
+            first_message=message,
+            preferences=preferences,
         )
     except SessionNotFound:
         # The id is someone else's: the inline files just stored for it go again before the 404.
@@ -231,6 +232,6 @@ async def _store_user_message(
         budget=budget,
     )
     session = await messages_service.append(
-        sessions=storage.sessions, user_id=user_id, session_id=session_id, message=message
+        sessions=storage.sessions, user_id=user_id, session_id=session_id, message=message, preferences=preferences
     )
     return session, first_turn, history

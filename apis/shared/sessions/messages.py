@@ -21,6 +21,7 @@ from apis.shared.sessions.models import (
     MessageRole,
     MessageStatus,
     SessionMetadata,
+    SessionPreferences,
 )
 from apis.shared.sessions.repository import SessionRepository
 
@@ -56,9 +57,12 @@ async def append(
     message: Message,
     cost: CostEntry | None = None,
     replaces: Message | None = None,
+    preferences: SessionPreferences | None = None,
 ) -> SessionMetadata:
-    """Store `message`; the session's counters and the month's `cost` move in the same write."""
-    return await sessions.append_message(user_id, session_id, message, cost=cost, replaces=replaces)
+    """Store `message`; the session's counters, `preferences` and the month's `cost` move in the same write."""
+    return await sessions.append_message(
+        user_id, session_id, message, cost=cost, replaces=replaces, preferences=preferences
+    )
 
 
 def is_abandoned(message: Message, *, now: datetime, abandoned_after_seconds: float) -> bool:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from apis.shared.clock import now_iso
 from apis.shared.pagination import Page
 from apis.shared.sessions.exceptions import SessionIdTaken, SessionNotFound
-from apis.shared.sessions.models import Message, SessionChanges, SessionMetadata
+from apis.shared.sessions.models import Message, SessionChanges, SessionMetadata, SessionPreferences
 from apis.shared.sessions.repository import SessionRepository
 
 DEFAULT_TITLE = "New conversation"
@@ -38,7 +38,12 @@ async def get_or_raise(*, sessions: SessionRepository, user_id: str, session_id:
 
 
 async def get_or_create(
-    *, sessions: SessionRepository, user_id: str, session_id: str, first_message: Message | None = None
+    *,
+    sessions: SessionRepository,
+    user_id: str,
+    session_id: str,
+    first_message: Message | None = None,
+    preferences: SessionPreferences | None = None,
 ) -> tuple[SessionMetadata, bool]:
     """The caller's session, created on first use; (session, created). Another user's id is SessionNotFound.
 
@@ -50,7 +55,7 @@ async def get_or_create(
         return existing, False
     try:
         created_at = first_message.created_at if first_message else None
-        session = new_session(session_id, created_at=created_at)
+        session = new_session(session_id, created_at=created_at).with_preferences(preferences)
         return await sessions.create_session(user_id, session, first_message), True
     except SessionIdTaken:
         # Either a concurrent request of the same caller won the race, or the id is someone else's.

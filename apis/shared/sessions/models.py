@@ -54,6 +54,13 @@ class SessionMetadata(ApiModel):
     preferences: SessionPreferences = Field(default_factory=SessionPreferences)
     total_cost: float = 0.0
 
+    def with_preferences(self, preferences: SessionPreferences | None) -> SessionMetadata:
+        """The session with the preferences that were set in `preferences` replaced, the others kept."""
+        if preferences is None:
+            return self
+        sent = {name: getattr(preferences, name) for name in preferences.model_fields_set}
+        return self.model_copy(update={"preferences": self.preferences.model_copy(update=sent)})
+
     def with_message_counted(self, message: Message, replaces: Message | None = None) -> SessionMetadata:
         """The session once `message` is stored: counted, its cost added, lastMessageAt at the newest message.
 

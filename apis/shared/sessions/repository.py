@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 from apis.shared.pagination import Page
-from apis.shared.sessions.models import Message, SessionChanges, SessionMetadata
+from apis.shared.sessions.models import Message, SessionChanges, SessionMetadata, SessionPreferences
 
 if TYPE_CHECKING:  # costs imports this package's models: at run time the import would be circular
     from apis.shared.costs.models import CostEntry
@@ -70,10 +70,12 @@ class SessionRepository(Protocol):
         *,
         cost: CostEntry | None = None,
         replaces: Message | None = None,
+        preferences: SessionPreferences | None = None,
     ) -> SessionMetadata:
         """Store a message and, in the same atomic write, count it, add its cost to the session's `totalCost`,
-        move `lastMessageAt` to its time and, when `cost` is given, add `cost` to its user's month totals
-        (the same counters as `CostRepository.add`). All of it lands, or none of it.
+        move `lastMessageAt` to its time, set the `preferences` fields that were set (the others stay) and,
+        when `cost` is given, add `cost` to its user's month totals (the same counters as
+        `CostRepository.add`). All of it lands, or none of it.
 
         `replaces` is the stored checkpoint (status `streaming`) of this same message that the write
         supersedes: it is then replaced rather than counted again, and only the difference in cost is added.

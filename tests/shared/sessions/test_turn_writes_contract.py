@@ -18,6 +18,7 @@ from apis.shared.sessions import (
     MessageStatus,
     MessageSuperseded,
     SessionNotFound,
+    SessionPreferences,
     SessionRepository,
     TokenUsage,
 )
@@ -37,6 +38,10 @@ def checkpoint(message_id: str, created_at: str, text: str, *, updated_at: str |
         created_at=created_at,
         updated_at=updated_at or now_iso(),
     )
+
+
+def text(words: str) -> Message:
+    return messages_service.new_message(MessageRole.USER, [{"text": words}])
 
 
 def final(draft: Message, text: str, cost: float) -> Message:
@@ -199,3 +204,21 @@ async def test_readers_settle_an_abandoned_checkpoint_as_interrupted_but_not_a_l
     session = await sessions.get_session(user, session_id)
     assert session is not None
     assert session.message_count == 2
+
+
+async def test_a_message_sets_the_preferences_sent_with_it_and_keeps_the_others(sessions_and_costs: Pair) -> None:
+    sessions, _ = sessions_and_costs
+    user = random_user_id()
+    session_id = await new_conversation(sessions, user)
+    first = SessionPreferences(last_model="m1", last_temperature=0.5, enabled_tools=["calculator"])
+    await sessions.append_message(user, session_id, text("one"), preferences=first)
+
+    updated = await sessions.append_message(
+        user, session_id, text("two"), preferences=SessionPreferences(last_model="m2", enabled_tools=[])
+    )
+
+    stored = await sessions.get_session(user, session_id)
+    assert updated == stored
+    assert stored is not None
+    assert (stored.message_count, stored.preferences.last_model, stored.preferences.last_temperature) == (2, "m2", 0.5)
+    assert stored.preferences.enabled_tools == []

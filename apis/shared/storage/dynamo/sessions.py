@@ -16,7 +16,7 @@ from apis.shared.clock import now_iso
 from apis.shared.costs.models import CostEntry
 from apis.shared.pagination import Page, decode_token, encode_token
 from apis.shared.sessions.exceptions import MessageIdTaken, MessageSuperseded, SessionIdTaken, SessionNotFound
-from apis.shared.sessions.models import Message, SessionChanges, SessionMetadata
+from apis.shared.sessions.models import Message, SessionChanges, SessionMetadata, SessionPreferences
 from apis.shared.storage.dynamo import schema
 from apis.shared.storage.dynamo import session_items as codec
 from apis.shared.storage.dynamo.client import Item, Table, deserialize, serialize, set_expression
@@ -196,6 +196,7 @@ class DynamoSessionRepository:
         *,
         cost: CostEntry | None = None,
         replaces: Message | None = None,
+        preferences: SessionPreferences | None = None,
     ) -> SessionMetadata:
         # One transaction: the message, the session's side and the month's cost. botocore resends it with the
         # same ClientRequestToken after a lost answer, which DynamoDB itself treats as idempotent; a condition
@@ -206,9 +207,9 @@ class DynamoSessionRepository:
         moves_forward = True  # the usual case: the message is the newest of its session
         for _ in range(_APPEND_ATTEMPTS):
             session_side = (
-                self._count_message(user_id, session_id, message, moves_forward)
+                self._count_message(user_id, session_id, message, moves_forward, preferences)
                 if replaces is None
-                else self._add_cost(user_id, session_id, message.cost - replaces.cost)
+                else self._add_cost(user_id, session_id, message.cost - replaces.cost, preferences)
             )
             reasons = await self._table.transact([put, session_side, *costs])
             if reasons is None:
@@ -269,41 +270,77 @@ class DynamoSessionRepository:
             item = response.get("Item")
         return codec.message_from_item(item) if item else None
 
-    def _add_cost(self, user_id: str, session_id: str, cost: float) -> TransactWriteItemTypeDef:
+    def _add_cost(
+        self, user_id: str, session_id: str, cost: float, preferences: SessionPreferences | None
+    ) -> TransactWriteItemTypeDef:
         """The session's side of replacing a checkpoint: the message is counted already, only its cost is new."""
-        return {
-            "Update": {
-                "TableName": self._table.name,
-                "Key": self._key(user_id, session_id),
-                "UpdateExpression": "ADD totalCost :cost",
-                "ConditionExpression": "attribute_exists(pk)",
-                "ExpressionAttributeValues": serialize({":cost": cost}),
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-            }
-        }
+        return self._session_update(
+            user_id, session_id, sets=[], adds=["totalCost :cost"], values={":cost": cost}, preferences=preferences
+        )
 
     def _count_message(
-        self, user_id: str, session_id: str, message: Message, moves_forward: bool
+        self,
+        user_id: str,
+        session_id: str,
+        message: Message,
+        moves_forward: bool,
+        preferences: SessionPreferences | None,
     ) -> TransactWriteItemTypeDef:
         """The session's side of an append: count the message and, if it is the newest, move lastMessageAt."""
         values: dict[str, Any] = {":one": 1, ":at": message.created_at, ":cost": message.cost}
+        sets: list[str] = []
         if moves_forward:
-            expression = "SET lastMessageAt = :at, lsi1sk = :lsk ADD messageCount :one, totalCost :cost"
-            condition = "attribute_exists(pk) AND lastMessageAt <= :at"
+            sets = ["lastMessageAt = :at", "lsi1sk = :lsk"]
+            condition = "lastMessageAt <= :at"
             values[":lsk"] = schema.session_list_sk(message.created_at, session_id)
         else:
-            expression = "ADD messageCount :one, totalCost :cost"
-            condition = "attribute_exists(pk) AND lastMessageAt > :at"
-        return {
+            condition = "lastMessageAt > :at"
+        return self._session_update(
+            user_id,
+            session_id,
+            sets=sets,
+            adds=["messageCount :one", "totalCost :cost"],
+            values=values,
+            preferences=preferences,
+            condition=condition,
+        )
+
+    def _session_update(
+        self,
+        user_id: str,
+        session_id: str,
+        *,
+        sets: list[str],
+        adds: list[str],
+        values: dict[str, Any],
+        preferences: SessionPreferences | None,
+        condition: str | None = None,
+    ) -> TransactWriteItemTypeDef:
+        """An update of the session item that must exist; the preferences set in `preferences` are SET too."""
+        names: dict[str, str] = {}
+        if preferences is not None:
+            dumped = preferences.model_dump(mode="json", by_alias=True)
+            for position, name in enumerate(sorted(preferences.model_fields_set)):
+                alias = SessionPreferences.model_fields[name].alias or name
+                names["#preferences"], names[f"#p{position}"] = "preferences", alias
+                values[f":p{position}"] = dumped[alias]
+                sets.append(f"#preferences.#p{position} = :p{position}")
+        expression = f"ADD {', '.join(adds)}"
+        if sets:
+            expression = f"SET {', '.join(sets)} {expression}"
+        update: TransactWriteItemTypeDef = {
             "Update": {
                 "TableName": self._table.name,
                 "Key": self._key(user_id, session_id),
                 "UpdateExpression": expression,
-                "ConditionExpression": condition,
+                "ConditionExpression": "attribute_exists(pk)" + (f" AND {condition}" if condition else ""),
                 "ExpressionAttributeValues": serialize(values),
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
         }
+        if names:
+            update["Update"]["ExpressionAttributeNames"] = names
+        return update
 
     async def list_messages(
         self, user_id: str, session_id: str, *, limit: int, page_token: str | None = None

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from apis.shared.costs.models import CostEntry
 from apis.shared.pagination import Page, decode_token, encode_token
 from apis.shared.sessions.exceptions import MessageIdTaken, MessageSuperseded, SessionIdTaken, SessionNotFound
-from apis.shared.sessions.models import Message, SessionChanges, SessionMetadata
+from apis.shared.sessions.models import Message, SessionChanges, SessionMetadata, SessionPreferences
 from apis.shared.storage.memory.costs import InMemoryCostRepository
 
 
@@ -96,6 +96,7 @@ class InMemorySessionRepository:
         *,
         cost: CostEntry | None = None,
         replaces: Message | None = None,
+        preferences: SessionPreferences | None = None,
     ) -> SessionMetadata:
         # Nothing here awaits, so the whole write is atomic within the event loop.
         stored = self._owned(user_id, session_id)
@@ -109,7 +110,7 @@ class InMemorySessionRepository:
         if replaces is not None and current != replaces:
             raise MessageSuperseded(f"message {message.message_id} changed since its checkpoint")
         stored.messages[message.message_id] = message
-        stored.metadata = stored.metadata.with_message_counted(message, replaces)
+        stored.metadata = stored.metadata.with_message_counted(message, replaces).with_preferences(preferences)
         if cost is not None:
             self._costs.add_now(cost)
         return stored.metadata

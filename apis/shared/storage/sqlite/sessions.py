@@ -13,7 +13,7 @@ from apis.shared.clock import now_iso
 from apis.shared.costs.models import CostEntry
 from apis.shared.pagination import Page, decode_token, encode_token
 from apis.shared.sessions.exceptions import MessageIdTaken, MessageSuperseded, SessionIdTaken, SessionNotFound
-from apis.shared.sessions.models import Message, SessionChanges, SessionMetadata
+from apis.shared.sessions.models import Message, SessionChanges, SessionMetadata, SessionPreferences
 from apis.shared.storage.records import read_or_raise, read_or_skip
 from apis.shared.storage.sqlite.costs import add_entry
 from apis.shared.storage.sqlite.database import SqliteDatabase, write_transaction
@@ -71,6 +71,7 @@ def _append(
     *,
     cost: CostEntry | None = None,
     replaces: Message | None = None,
+    preferences: SessionPreferences | None = None,
 ) -> SessionMetadata:
     """Store `message`, count it on `session` and `cost` in its month; the caller holds the write transaction,
     which an error raised here rolls back. See SessionRepository.append_message for the rules."""
@@ -86,7 +87,7 @@ def _append(
         " ON CONFLICT (session_id, message_id) DO UPDATE SET body = excluded.body",
         (session.session_id, message.message_id, message.model_dump_json()),
     )
-    updated = session.with_message_counted(message, replaces)
+    updated = session.with_message_counted(message, replaces).with_preferences(preferences)
     _write(connection, user_id, updated)
     if cost is not None:
         add_entry(connection, cost, now_iso())
@@ -191,13 +192,16 @@ class SqliteSessionRepository:
         *,
         cost: CostEntry | None = None,
         replaces: Message | None = None,
+        preferences: SessionPreferences | None = None,
     ) -> SessionMetadata:
         def append(connection: sqlite3.Connection) -> SessionMetadata | None:
             with write_transaction(connection):
                 current = _read_owned(connection, user_id, session_id)
                 if current is None:
                     return None
-                return _append(connection, user_id, current, message, cost=cost, replaces=replaces)
+                return _append(
+                    connection, user_id, current, message, cost=cost, replaces=replaces, preferences=preferences
+                )
 
         updated = await self._db.run(append)
         if updated is None:
