@@ -8,17 +8,14 @@ must be told the truth about its answer, and the month summaries must equal the 
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 
 from apis.shared.storage import Storage
-from tests.fixtures.services import Services, free_port, open_services, service_settings
+from tests.fixtures.services import Services, open_services, service_settings
 from tests.helpers import local_storage_settings, random_session_id, random_user_id
+from tests.processes import start_inference
 from tests.turn_accounting import TurnOutcomes, add_priced_model, assert_one_story
 
 
@@ -52,41 +49,14 @@ async def test_concurrent_turns_keep_counts_and_costs_exact(services: Services) 
     assert (figures["finished"], figures["failed"], figures["refused"]) == (100, 0, 0), figures
 
 
-def start_inference_process(data_dir: Path, busy_timeout_ms: int) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATA_DIR": str(data_dir),
-        "STORAGE_BACKEND": "local",
-        "AUTH_MODE": "local",
-        "LOG_LEVEL": "CRITICAL",
-        "SQLITE_BUSY_TIMEOUT_MS": str(busy_timeout_ms),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "apis.shared.cli", "serve", "inference", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/ping", timeout=1).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise AssertionError("an inference process did not start")
-
-
 async def test_two_processes_under_write_contention_tell_clients_the_truth_and_do_not_drift(
     tmp_path: Path,
 ) -> None:
     storage_settings = local_storage_settings(tmp_path)
     async with open_services(service_settings(storage_settings)) as services:
         await add_priced_model(services.app, services.auth_as(random_user_id(), roles=["admin"]))
-        processes = [start_inference_process(tmp_path, busy_timeout_ms=1) for _ in range(2)]
+        settings = {"SQLITE_BUSY_TIMEOUT_MS": "1", "LOG_LEVEL": "CRITICAL"}
+        processes = [start_inference(tmp_path, settings) for _ in range(2)]
         conversations = conversations_of(users=4, sessions_each=5)
         outcomes = TurnOutcomes()
         try:

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,9 +19,10 @@ from typing import Any
 import httpx
 import pytest
 
-from apis.shared.config import InferenceSettings, StorageSettings
-from tests.fixtures.services import Services, free_port, open_services, service_settings
+from apis.shared.config import InferenceSettings
+from tests.fixtures.services import Services, open_services, service_settings
 from tests.helpers import local_storage_settings, random_session_id, random_user_id
+from tests.processes import start_inference
 
 CHECKPOINT_SECONDS = 0.2
 ABANDONED_AFTER_SECONDS = 1.5
@@ -32,18 +30,12 @@ DELTA_DELAY_MS = 100
 LONG_MESSAGE = " ".join(f"word{index}" for index in range(60))
 
 
-def slow_turn_environment(storage: StorageSettings) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATA_DIR": str(storage.data_dir),
-        "STORAGE_BACKEND": "local",
-        "AUTH_MODE": "local",
-        "LOG_LEVEL": "WARNING",
-        "LOCAL_PROVIDER_DELTA_WORDS": "1",
-        "LOCAL_PROVIDER_DELTA_DELAY_MS": str(DELTA_DELAY_MS),
-        "TURN_CHECKPOINT_SECONDS": str(CHECKPOINT_SECONDS),
-        "TURN_ABANDONED_AFTER_SECONDS": str(ABANDONED_AFTER_SECONDS),
-    }
+SLOW_TURNS = {
+    "LOCAL_PROVIDER_DELTA_WORDS": "1",
+    "LOCAL_PROVIDER_DELTA_DELAY_MS": str(DELTA_DELAY_MS),
+    "TURN_CHECKPOINT_SECONDS": str(CHECKPOINT_SECONDS),
+    "TURN_ABANDONED_AFTER_SECONDS": str(ABANDONED_AFTER_SECONDS),
+}
 
 
 @pytest.fixture
@@ -62,26 +54,6 @@ async def readers(tmp_path: Path) -> AsyncIterator[Services]:
     )
     async with open_services(settings) as services:
         yield services
-
-
-def start_inference(services: Services) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "apis.shared.cli", "serve", "inference", "--port", str(port)],
-        env=slow_turn_environment(services.settings.storage),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/ping", timeout=1).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise AssertionError("the inference process did not start")
 
 
 async def stream_until_deltas(url: str, token: str, session_id: str, deltas: int) -> str:
@@ -117,7 +89,7 @@ async def messages_of(services: Services, user: str, session_id: str) -> list[di
 
 async def test_a_killed_inference_process_leaves_the_answer_the_user_saw(readers: Services) -> None:
     user, session_id = random_user_id(), random_session_id()
-    process, url = start_inference(readers)
+    process, url = start_inference(readers.settings.storage.data_dir, SLOW_TURNS)
     try:
         seen = await stream_until_deltas(url, readers.token(user), session_id, deltas=5)
         process.send_signal(signal.SIGKILL)
