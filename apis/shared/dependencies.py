@@ -82,8 +82,10 @@ async def get_permissions(
     user: Annotated[AuthenticatedUser, Depends(get_active_user)],
     cache: Annotated[PermissionCache, Depends(get_permission_cache)],
 ) -> EffectivePermissions:
-    """What the caller's token roles grant, through the app roles (cached per process for a short time)."""
-    return await cache.permissions_for(user.roles)
+    """What the caller's token roles grant, through the app roles (cached per process for a short time), with
+    the token roles themselves, which a managed model's `availableToRoles` matches (models/access.py)."""
+    permissions = await cache.permissions_for(user.roles)
+    return permissions.model_copy(update={"token_roles": sorted(set(user.roles))})
 
 
 async def require_admin(

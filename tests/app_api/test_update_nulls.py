@@ -31,6 +31,7 @@ MODEL_NULLS: dict[str, Any] = {
     "maxInputTokens": None,
     "maxOutputTokens": None,
     "allowedAppRoles": [],
+    "availableToRoles": [],
     "enabled": REFUSED,
     "isDefault": REFUSED,
     "inputPricePerMillionTokens": REFUSED,
@@ -39,6 +40,7 @@ MODEL_NULLS: dict[str, Any] = {
     "cacheReadPricePerMillionTokens": None,
     "supportsCaching": REFUSED,
     "isReasoningModel": REFUSED,
+    "knowledgeCutoffDate": None,
 }
 ROLE_NULLS: dict[str, Any] = {
     "displayName": REFUSED,
@@ -97,12 +99,14 @@ def full_model(model_id: str) -> dict[str, Any]:
         "maxInputTokens": 1000,
         "maxOutputTokens": 500,
         "allowedAppRoles": ["default"],
+        "availableToRoles": ["Faculty"],
         "inputPricePerMillionTokens": 1.5,
         "outputPricePerMillionTokens": 2.5,
         "cacheWritePricePerMillionTokens": 0.5,
         "cacheReadPricePerMillionTokens": 0.25,
         "supportsCaching": True,
         "isReasoningModel": True,
+        "knowledgeCutoffDate": "2025-01-31",
     }
 
 

@@ -6,19 +6,21 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from apis.shared.models.vocabulary import KnowledgeCutoff, Modality, ModalityList
 from apis.shared.partial_updates import PartialUpdate
 from apis.shared.schemas import ApiModel
 
 ProviderName = Literal["bedrock", "openai", "gemini", "local"]
-Modality = Literal["text", "image", "document", "video", "audio"]
 ModelIdText = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^\S+$")]
 Price = Annotated[float, Field(ge=0, le=1_000_000)]
 TokenLimit = Annotated[int, Field(ge=1, le=100_000_000)]
 RoleIds = Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=64)]], Field(max_length=100)]
+# The token (JWT) role names of the reference's legacy `availableToRoles`; a token role is any claim string.
+JwtRoleNames = Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=256)]], Field(max_length=100)]
 
 
 def _text_only() -> list[Modality]:
-    return ["text"]
+    return ["TEXT"]
 
 
 class ManagedModelFields(ApiModel):
@@ -28,11 +30,13 @@ class ManagedModelFields(ApiModel):
     model_name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     provider: ProviderName
     provider_name: Annotated[str, StringConstraints(max_length=100)] = ""
-    input_modalities: list[Modality] = Field(default_factory=lambda: _text_only())
-    output_modalities: list[Modality] = Field(default_factory=lambda: _text_only())
+    input_modalities: ModalityList = Field(default_factory=lambda: _text_only())
+    output_modalities: ModalityList = Field(default_factory=lambda: _text_only())
     max_input_tokens: TokenLimit | None = None
     max_output_tokens: TokenLimit | None = None
+    # Who may use the model besides the roles that grant its modelId: see access.py.
     allowed_app_roles: RoleIds = Field(default_factory=list)
+    available_to_roles: JwtRoleNames = Field(default_factory=list)
     enabled: bool = True
     input_price_per_million_tokens: Price = 0.0
     output_price_per_million_tokens: Price = 0.0
@@ -40,6 +44,7 @@ class ManagedModelFields(ApiModel):
     cache_read_price_per_million_tokens: Price | None = None
     supports_caching: bool = False
     is_reasoning_model: bool = False
+    knowledge_cutoff_date: KnowledgeCutoff = None
 
 
 class ManagedModelCreate(ManagedModelFields):
@@ -75,11 +80,12 @@ class ManagedModelUpdate(PartialUpdate):
     model_name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     provider: ProviderName | None = None
     provider_name: Annotated[str, StringConstraints(max_length=100)] | None = None
-    input_modalities: list[Modality] | None = None
-    output_modalities: list[Modality] | None = None
+    input_modalities: ModalityList | None = None
+    output_modalities: ModalityList | None = None
     max_input_tokens: TokenLimit | None = None
     max_output_tokens: TokenLimit | None = None
     allowed_app_roles: RoleIds | None = None
+    available_to_roles: JwtRoleNames | None = None
     enabled: bool | None = None
     is_default: bool | None = None
     input_price_per_million_tokens: Price | None = None
@@ -88,6 +94,7 @@ class ManagedModelUpdate(PartialUpdate):
     cache_read_price_per_million_tokens: Price | None = None
     supports_caching: bool | None = None
     is_reasoning_model: bool | None = None
+    knowledge_cutoff_date: KnowledgeCutoff = None
 
     def field_changes(self) -> dict[str, Any]:
         """The sent fields other than isDefault, which is not a field of the record but of the catalogue."""

@@ -93,6 +93,9 @@ class EffectivePermissions(ApiModel):
     tools: list[str] = Field(default_factory=list)
     models: list[str] = Field(default_factory=list)
     is_admin: bool = False
+    # The caller's token roles, set where a request's permissions are resolved (shared/dependencies.py) for the
+    # one rule that matches them directly: a managed model's `availableToRoles`. Never sent.
+    token_roles: list[str] = Field(default_factory=list, exclude=True)
 
     def allows_tool(self, tool_id: str) -> bool:
         """Whether the tool may be used: listed, or "*" granted (which covers tools added later)."""
