@@ -96,7 +96,11 @@ async def test_a_pdf_and_a_png_reach_the_model_stay_in_history_and_go_with_the_s
     assert b64(PDF, provider) in again, "the next turn's history carries the files again"
     assert b64(PNG, provider) in again
     history = (await services.app.get(f"/sessions/{session_id}/messages", headers=headers)).json()["messages"]
-    assert [next(iter(block)) for block in history[0]["content"]] == ["document", "image", "text"]
+    assert [block["type"] for block in history[0]["content"]] == ["fileAttachment", "fileAttachment", "text"]
+    assert [next(k for k in ("document", "image") if k in b) for b in history[0]["content"][:2]] == [
+        "document",
+        "image",
+    ]
     assert history[0]["content"][0]["document"]["uploadId"] == pdf["uploadId"]
     assert b64(PDF) not in str(history), "a stored message holds references, not bytes"
     assert (await download(services, user, pdf["uploadId"])).content == PDF

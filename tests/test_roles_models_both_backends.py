@@ -53,7 +53,12 @@ async def test_a_model_restricted_to_a_role_is_seen_and_used_only_by_that_role(s
     history = (await services.app.get(f"/sessions/{session_id}/messages", headers=staff)).json()["messages"]
     model_info = history[1]["metadata"]["modelInfo"]
     assert model_info["modelId"] == "local-staff"
-    assert model_info["pricingSnapshot"] == {"inputPricePerMillionTokens": 2.0, "outputPricePerMillionTokens": 8.0}
+    assert model_info["pricingSnapshot"] == {
+        "inputPricePerMtok": 2.0,
+        "outputPricePerMtok": 8.0,
+        "currency": "USD",
+        "snapshotAt": history[1]["createdAt"],
+    }
     usage = history[1]["metadata"]["tokenUsage"]
     expected_cost = (usage["inputTokens"] * 2.0 + usage["outputTokens"] * 8.0) / 1_000_000
     assert abs(history[1]["metadata"]["cost"] - expected_cost) < 1e-12

@@ -84,7 +84,7 @@ def test_two_users_on_the_running_services(served: Served) -> None:
         messages = client.get(f"{app_url}/sessions/alice-first/messages", headers=alice).json()["messages"]
         assert session.json()["messageCount"] == 2
         assert [m["role"] for m in messages] == ["user", "assistant"]
-        assert messages[0]["content"] == [{"text": "Hi there"}]
+        assert messages[0]["content"] == [{"type": "text", "text": "Hi there"}]
 
         bobs_view = [
             client.get(f"{app_url}/sessions/alice-first/metadata", headers=bob),

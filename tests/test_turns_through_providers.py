@@ -59,7 +59,7 @@ async def test_a_text_turn_streams_and_is_stored_with_usage_and_cost(
 
     history = (await services.app.get(f"/sessions/{session_id}/messages", headers=headers)).json()["messages"]
     answer = history[1]
-    assert answer["content"] == [{"text": "Hello, Ada."}]
+    assert answer["content"] == [{"type": "text", "text": "Hello, Ada."}]
     assert answer["status"] == "complete"
     assert answer["metadata"]["modelInfo"]["provider"] == provider
     assert answer["metadata"]["cost"] == pytest.approx(expected_cost)
@@ -89,7 +89,7 @@ async def test_a_tool_call_and_its_result_are_stored(
     second_call = fakes[provider].chat_calls[1]
     assert "42" in str(second_call.body), "the tool's result went back to the model"
     history = (await services.app.get(f"/sessions/{session_id}/messages", headers=headers)).json()["messages"]
-    kinds = [(m["role"], next(iter(m["content"][0]))) for m in history]
+    kinds = [(m["role"], m["content"][0]["type"]) for m in history]
     assert kinds == [("user", "text"), ("assistant", "toolUse"), ("user", "toolResult"), ("assistant", "text")]
 
 

@@ -67,26 +67,20 @@ async def test_uploaded_files_reach_the_model_and_stay_in_history_as_references(
     answer = answer_text(text)
     assert f"You attached 2 files: report.pdf (pdf document, {len(PDF)} bytes); (png image, {len(PNG)} bytes)" in answer
     question = (await messages(services, user, session_id))[0]
+    pdf_badge = {"uploadId": pdf["uploadId"], "filename": "report.pdf", "mimeType": "application/pdf"}
+    png_badge = {"uploadId": png["uploadId"], "filename": "chart.png", "mimeType": "image/png"}
     assert question["content"] == [
         {
-            "document": {
-                "uploadId": pdf["uploadId"],
-                "filename": "report.pdf",
-                "mimeType": "application/pdf",
-                "sizeBytes": len(PDF),
-                "format": "pdf",
-            }
+            "type": "fileAttachment",
+            "fileAttachment": {**pdf_badge, "sizeBytes": len(PDF)},
+            "document": {**pdf_badge, "sizeBytes": len(PDF), "format": "pdf"},
         },
         {
-            "image": {
-                "uploadId": png["uploadId"],
-                "filename": "chart.png",
-                "mimeType": "image/png",
-                "sizeBytes": len(PNG),
-                "format": "png",
-            }
+            "type": "fileAttachment",
+            "fileAttachment": {**png_badge, "sizeBytes": len(PNG)},
+            "image": {**png_badge, "sizeBytes": len(PNG), "format": "png"},
         },
-        {"text": "Look at these"},
+        {"type": "text", "text": "Look at these"},
     ]
     session = (await services.app.get(f"/sessions/{session_id}/metadata", headers=services.auth(user))).json()
     assert session["title"] != "New conversation", "a session made by its first upload is still named"

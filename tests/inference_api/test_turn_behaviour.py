@@ -62,7 +62,7 @@ async def test_a_tool_turn_streams_and_stores_the_call_and_its_result(local_serv
     assert names[-1] == "done"
 
     history = (await local_services.app.get(f"/sessions/{session_id}/messages", headers=headers)).json()["messages"]
-    assert [(m["role"], next(iter(m["content"][0]))) for m in history] == [
+    assert [(m["role"], m["content"][0]["type"]) for m in history] == [
         ("user", "text"),
         ("assistant", "toolUse"),
         ("user", "toolResult"),

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from apis.app_api.deps import AppSettings, BlobsStore, CurrentUser, FilesRepo, SessionsRepo
 from apis.app_api.sessions.dependencies import OwnedSession, SessionIdPath
+from apis.app_api.sessions.message_wire import message_read
 from apis.app_api.sessions.schemas import BulkDeleteIn, BulkDeleteOut, BulkDeleteRow, MessagePage, SessionPage
 from apis.app_api.updates import merged_record_validated
 from apis.shared.files import BlobStore, FileRepository
@@ -99,7 +100,8 @@ async def delete_session(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{session_id}/messages", response_model=MessagePage)
+# As the reference answers it: fields without a value are left out (a text block has no `toolUse: null`).
+@router.get("/{session_id}/messages", response_model=MessagePage, response_model_exclude_none=True)
 async def list_session_messages(
     session_id: SessionIdPath,
     user: CurrentUser,
@@ -108,7 +110,7 @@ async def list_session_messages(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     next_token: NextToken = None,
 ) -> MessagePage:
-    """The session's messages, oldest first (404 when the session is not the caller's)."""
+    """The session's messages, oldest first, as the reference client reads them (404 when not the caller's)."""
     page = await messages_service.list_messages(
         sessions=sessions,
         user_id=user.user_id,
@@ -117,4 +119,4 @@ async def list_session_messages(
         page_token=next_token,
         abandoned_after_seconds=settings.inference.turn_abandoned_after_seconds,
     )
-    return MessagePage(messages=page.items, next_token=page.next_token)
+    return MessagePage(messages=[message_read(message) for message in page.items], next_token=page.next_token)

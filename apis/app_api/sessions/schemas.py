@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from apis.shared.sessions import ApiModel, Message, SessionId, SessionMetadata
+from apis.app_api.sessions.message_wire import MessageRead
+from apis.shared.sessions import ApiModel, SessionId, SessionMetadata
 from apis.shared.sessions.metadata import MAX_BULK_DELETE
 
 
@@ -14,8 +15,10 @@ class SessionPage(ApiModel):
 
 
 class MessagePage(ApiModel):
-    messages: list[Message]
-    next_token: str | None
+    """A page of a conversation in the reference client's shape; `nextToken` is absent on the last page."""
+
+    messages: list[MessageRead]
+    next_token: str | None = None
 
 
 class BulkDeleteIn(ApiModel):
