@@ -29,7 +29,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Conversations, attachments, models, assistants, users, costs and memory.",
         lifespan=resources_lifespan(settings, seed_roles=True, on_start=start_files),
     )
-    install_common(app, service="app-api", retry_after_seconds=settings.storage.storage_retry_after_seconds)
+    install_common(
+        app,
+        service="app-api",
+        retry_after_seconds=settings.storage.storage_retry_after_seconds,
+        cors_origins=settings.http.cors_origins,
+    )
     app.include_router(health_router)
     app.include_router(sessions_router)
     app.include_router(chat_router)

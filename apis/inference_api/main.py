@@ -29,7 +29,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=resources_lifespan(settings, seed_roles=False, warm_up=preload_providers),
     )
     app.state.active_turns = ActiveTurns()
-    install_common(app, service="inference-api", retry_after_seconds=settings.storage.storage_retry_after_seconds)
+    install_common(
+        app,
+        service="inference-api",
+        retry_after_seconds=settings.storage.storage_retry_after_seconds,
+        cors_origins=settings.http.cors_origins,
+    )
     app.include_router(ping_router)
     app.include_router(invocations_router)
     return app

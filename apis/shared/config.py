@@ -6,6 +6,7 @@ so a wrong value stops the service with a message that names the variable.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Self
@@ -14,6 +15,9 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from apis.shared.errors import ConfigurationError
+
+# An origin as a browser sends it in the Origin header: a scheme and a host, perhaps a port, nothing else.
+_ORIGIN = re.compile(r"^https?://[^/\s?#]+$")
 
 
 class StorageBackend(StrEnum):
@@ -106,6 +110,31 @@ class AuthSettings(BaseSettings):
     @property
     def algorithms(self) -> list[str]:
         return [name.strip() for name in self.oidc_algorithms.split(",") if name.strip()]
+
+
+class HttpSettings(BaseSettings):
+    """What both services tell browsers. A web client served from another origin (the reference Angular client
+    on its own port or host) can call them only when its origin is listed here."""
+
+    model_config = _config()
+
+    # Comma-separated origins, each `scheme://host[:port]` as a browser sends it (no path, no trailing slash),
+    # or `*` for any origin. Empty: no CORS headers at all, and a preflight is a 405 as before.
+    cors_allowed_origins: str = ""
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_allowed_origins.split(",") if origin.strip()]
+
+    @model_validator(mode="after")
+    def _check_origins(self) -> Self:
+        wrong = [origin for origin in self.cors_origins if origin != "*" and not _ORIGIN.fullmatch(origin)]
+        if wrong:
+            raise ValueError(
+                f"CORS_ALLOWED_ORIGINS holds what a browser never sends as its origin: {', '.join(wrong)}"
+                " (write scheme://host[:port], e.g. http://localhost:4200)"
+            )
+        return self
 
 
 class ObservabilitySettings(BaseSettings):
@@ -209,6 +238,7 @@ class Settings(BaseModel):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
     inference: InferenceSettings = Field(default_factory=InferenceSettings)
     providers: ProviderSettings = Field(default_factory=ProviderSettings)
     files: FilesSettings = Field(default_factory=FilesSettings)
@@ -242,6 +272,7 @@ def load_settings() -> Settings:
             storage=StorageSettings(),
             auth=AuthSettings(),
             observability=ObservabilitySettings(),
+            http=HttpSettings(),
             inference=InferenceSettings(),
             providers=ProviderSettings(),
             files=FilesSettings(),

@@ -1,9 +1,13 @@
 """The FastAPI pieces both services install: request ids, access logs, metrics, safe response headers, and the
 error handlers.
 
-Every error leaves as `{"detail", "code", "requestId"}` (API.md). The middleware is plain ASGI rather than
-BaseHTTPMiddleware so that it never buffers or delays a server-sent event stream, and it is one middleware
-doing all of this: the turn's stream sends a message per delta, and each layer would add a call to each.
+Every error leaves as `{"detail", "code", "requestId"}` (API.md), plus `message`, the same text as `detail`:
+the reference web client shows `message` where it does not look for `detail` (a refused turn, for one).
+
+The middleware is plain ASGI rather than BaseHTTPMiddleware so that it never buffers or delays a server-sent
+event stream, and it is one middleware doing all of this: the turn's stream sends a message per delta, and each
+layer would add a call to each. CORS and trailing slashes (`web_clients.py`) are separate: CORS only where it is
+configured, and the trailing slash adds nothing to a stream's messages.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -24,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from apis.shared.errors import AppError, AuthenticationError, QuotaExceededError
 from apis.shared.observability import HTTP_REQUEST_SECONDS, HTTP_REQUESTS, request_id_var
+from apis.shared.web_clients import cors_headers, install_cors, install_trailing_slash_routing
 
 logger = logging.getLogger("apis.http")
 _CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -130,7 +135,8 @@ class RequestContextMiddleware:
 
 
 def error_body(request: Request, *, detail: str, code: str, **extra: Any) -> dict[str, Any]:
-    return {"detail": detail, "code": code, "requestId": request_id_of(request.scope), **extra}
+    """API.md's error body; `message` repeats `detail` for clients that read that field."""
+    return {"detail": detail, "message": detail, "code": code, "requestId": request_id_of(request.scope), **extra}
 
 
 def error_response(
@@ -151,8 +157,11 @@ def error_response(
     return JSONResponse(error_body(request, detail=detail, code=code, **extra), status, headers=all_headers)
 
 
-def install_error_handlers(app: FastAPI, *, retry_after_seconds: int) -> None:
-    """Map AppError, validation and routing errors, and anything unexpected, to API.md's error body."""
+def install_error_handlers(app: FastAPI, *, retry_after_seconds: int, cors_origins: Sequence[str] = ()) -> None:
+    """Map AppError, validation and routing errors, and anything unexpected, to API.md's error body.
+
+    `cors_origins` are those of `install_cors`: a 500 leaves past its middleware, so it adds their headers itself.
+    """
 
     async def on_app_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, AppError)
@@ -186,7 +195,8 @@ def install_error_handlers(app: FastAPI, *, retry_after_seconds: int) -> None:
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         logger.error("unhandled error", exc_info=exc)
-        return error_response(request, 500, detail="internal server error", code="internal_error")
+        headers = cors_headers(cors_origins, request.headers.get("origin"))
+        return error_response(request, 500, detail="internal server error", code="internal_error", headers=headers)
 
     app.add_exception_handler(AppError, on_app_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
@@ -199,9 +209,10 @@ _VALIDATION_ERROR_SCHEMAS: dict[str, Any] = {
     "HTTPValidationError": {
         "title": "ValidationErrorBody",
         "type": "object",
-        "required": ["detail", "code", "requestId", "errors"],
+        "required": ["detail", "message", "code", "requestId", "errors"],
         "properties": {
             "detail": {"type": "string"},
+            "message": {"type": "string"},
             "code": {"type": "string"},
             "requestId": {"type": ["string", "null"]},
             "errors": {"type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}},
@@ -234,10 +245,17 @@ def document_error_bodies(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to adjust its schema
 
 
-def install_common(app: FastAPI, *, service: str, retry_after_seconds: int) -> None:
-    """Everything a Colloquy service shares: middleware, error handlers, their OpenAPI bodies, GET /metrics."""
+def install_common(app: FastAPI, *, service: str, retry_after_seconds: int, cors_origins: Sequence[str] = ()) -> None:
+    """Everything a Colloquy service shares: middleware, error handlers, their OpenAPI bodies, GET /metrics.
+
+    The last middleware added runs first: the request context wraps everything (a preflight's answer has a
+    request id and nosniff too), CORS marks every answer that reaches it (errors included), and the trailing
+    slash is dealt with just before routing.
+    """
+    install_trailing_slash_routing(app)
+    install_cors(app, cors_origins)
     app.add_middleware(RequestContextMiddleware, service=service)
-    install_error_handlers(app, retry_after_seconds=retry_after_seconds)
+    install_error_handlers(app, retry_after_seconds=retry_after_seconds, cors_origins=cors_origins)
     document_error_bodies(app)
 
     @app.get("/metrics", include_in_schema=False)

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from apis.shared.errors import QuotaExceededError, StorageUnavailableError
+from apis.shared.errors import ConflictError, QuotaExceededError, StorageUnavailableError
 from apis.shared.http import install_common
 from apis.shared.observability import JsonFormatter, RequestIdFilter, request_id_var
 from tests.attachments import download, presign, put_bytes, tiny_png, upload
@@ -17,9 +17,9 @@ from tests.fixtures.services import Services
 from tests.helpers import random_session_id, random_user_id
 
 
-def app_with_failures() -> FastAPI:
+def app_with_failures(*, cors_origins: tuple[str, ...] = ()) -> FastAPI:
     app = FastAPI()
-    install_common(app, service="test", retry_after_seconds=7)
+    install_common(app, service="test", retry_after_seconds=7, cors_origins=cors_origins)
 
     @app.get("/boom")
     async def boom() -> None:
@@ -32,6 +32,10 @@ def app_with_failures() -> FastAPI:
     @app.get("/quota")
     async def quota() -> None:
         raise QuotaExceededError("monthly quota used up", retry_after_seconds=3600)
+
+    @app.get("/conflict")
+    async def conflict(limit: int) -> None:
+        raise ConflictError("the session is in the wrong state")
 
     @app.get("/log")
     async def log() -> dict[str, str]:
@@ -51,7 +55,12 @@ async def test_a_500_names_the_request_and_hides_the_exception(client: httpx.Asy
     response = await client.get("/boom", headers={"X-Request-ID": "trace-123"})
 
     assert response.status_code == 500
-    assert response.json() == {"detail": "internal server error", "code": "internal_error", "requestId": "trace-123"}
+    assert response.json() == {
+        "detail": "internal server error",
+        "message": "internal server error",
+        "code": "internal_error",
+        "requestId": "trace-123",
+    }
     assert "hunter2" not in response.text
     assert response.headers.get_list("x-request-id") == ["trace-123"]
 
@@ -201,3 +210,33 @@ async def test_a_500_carries_the_safe_headers_too(client: httpx.AsyncClient) -> 
     assert response.status_code == 500
     assert response.headers.get_list("x-content-type-options") == ["nosniff"]
     assert response.headers.get_list("cache-control") == ["no-store"]
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/conflict?limit=1", 409), ("/conflict?limit=x", 422), ("/busy", 503), ("/boom", 500), ("/no", 404)],
+)
+async def test_every_error_body_repeats_its_detail_as_message(
+    client: httpx.AsyncClient, path: str, status: int
+) -> None:
+    """The reference web client shows `message` (a refused turn, its own pages) where it does not read `detail`."""
+    response = await client.get(path)
+    body = response.json()
+
+    assert response.status_code == status
+    assert body["message"] == body["detail"]
+    assert {"detail", "message", "code", "requestId"} <= set(body)
+
+
+async def test_a_500_carries_cors_headers_for_an_allowed_origin() -> None:
+    """A 500 leaves past the CORS middleware: without these headers the page could not read it."""
+    app = app_with_failures(cors_origins=("http://localhost:4200",))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        allowed = await client.get("/boom", headers={"Origin": "http://localhost:4200"})
+        other = await client.get("/boom", headers={"Origin": "http://elsewhere.example"})
+
+    assert allowed.status_code == other.status_code == 500
+    assert allowed.headers["access-control-allow-origin"] == "http://localhost:4200"
+    assert "X-Request-ID" in allowed.headers["access-control-expose-headers"]
+    assert "access-control-allow-origin" not in other.headers
