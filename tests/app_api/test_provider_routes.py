@@ -86,16 +86,42 @@ async def test_a_failing_provider_is_502(
 @pytest.mark.parametrize(
     ("provider", "setting"), [("openai", "OPENAI_API_KEY"), ("gemini", "GEMINI_API_KEY"), ("bedrock", "AWS")]
 )
-async def test_an_unconfigured_provider_is_503_naming_its_setting(
+async def test_an_unconfigured_provider_is_an_empty_catalogue_naming_its_setting(
     local_services: Services, no_provider_environment: None, provider: str, setting: str
 ) -> None:
+    """Not an error: the reference client's three pages show any error of these routes as an unreadable string
+    (Bedrock's never leaves "Loading models..."), and an empty catalogue as "No models found"."""
     response = await local_services.app.get(
         f"/admin/{provider}/models", headers=local_services.auth_as("root", roles=["admin"])
     )
 
-    assert response.status_code == 503
-    assert response.headers["retry-after"]
-    assert setting in response.json()["detail"]
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["models"], body["totalCount"], body["provider"], body["configured"]) == ([], 0, provider, False)
+    assert setting in body["message"]
+
+
+async def test_the_reference_clients_snake_case_parameters_filter_and_limit(
+    configured: Services,
+    openai_fake: RunningFake[FakeOpenAIState],
+    bedrock_fake: RunningFake[FakeBedrockState],
+) -> None:
+    openai_fake.state.models = [openai_model("gpt-4o"), openai_model("gpt-4o-mini"), openai_model("o3")]
+    bedrock_fake.state.models = [
+        bedrock_model("anthropic.claude-x"),
+        bedrock_model("amazon.titan-y", provider_name="Amazon"),
+    ]
+    admin = configured.auth_as("root", roles=["admin"])
+
+    limited = await configured.app.get("/admin/openai/models", params={"max_results": 2}, headers=admin)
+    filtered = await configured.app.get(
+        "/admin/bedrock/models", params={"by_provider": "Amazon", "by_output_modality": "text"}, headers=admin
+    )
+
+    assert [m["modelId"] for m in limited.json()["models"]] == ["gpt-4o", "gpt-4o-mini"]
+    assert (limited.json()["totalCount"], limited.json()["configured"]) == (2, True)
+    # The fake, as Bedrock, refuses a modality not spelt in capitals.
+    assert [m["modelId"] for m in filtered.json()["models"]] == ["amazon.titan-y"], filtered.text
 
 
 async def test_a_bad_bedrock_filter_is_422(local_services: Services) -> None:

@@ -1,54 +1,105 @@
 """Admin browsing of each provider's live catalogue, to pick models for the managed catalogue.
 
-503 when the provider is not configured (the message names the missing setting), 502 when it fails.
+A provider that is not configured is a 200 with an empty catalogue, `configured: false` and a `message` naming
+the setting to set, not a 503: the reference web client turns any error of these three routes into an
+unreadable page (Bedrock's stays on "Loading models..."), while an empty catalogue reads as such. A provider
+that fails is a 502, and a filter Bedrock refuses a 400.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from pydantic import ConfigDict, Field, field_validator
 
 from apis.app_api.deps import AdminPermissions, AppSettings
+from apis.shared.errors import ProviderUnavailableError
 from apis.shared.providers.listing import (
+    ProviderKind,
     ProviderModelList,
     list_bedrock_models,
     list_gemini_models,
     list_openai_models,
 )
+from apis.shared.schemas import ApiModel
 
 router = APIRouter(prefix="/admin", tags=["admin: providers"])
 
 
-@router.get("/bedrock/models", response_model=ProviderModelList)
+class ProviderCatalogue(ProviderModelList):
+    """A provider's catalogue, or why there is none."""
+
+    configured: bool = True
+    # Why the catalogue is empty when the provider is not configured: the setting to set.
+    message: str | None = None
+
+
+class CatalogueQuery(ApiModel):
+    """What the reference client sends (`max_results`, snake_case), camelCase too; other parameters are ignored
+    as on every route."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    # At most this many models, counted after sorting (as the reference, a limit applied here, not upstream).
+    max_results: int | None = Field(default=None, ge=1, le=1000)
+
+
+class BedrockQuery(CatalogueQuery):
+    """ListFoundationModels' filters."""
+
+    by_provider: str | None = Field(default=None, max_length=100)
+    by_output_modality: Literal["TEXT", "IMAGE", "EMBEDDING"] | None = None
+    by_inference_type: Literal["ON_DEMAND", "PROVISIONED"] | None = None
+    by_customization_type: Literal["FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION"] | None = None
+
+    @field_validator("by_output_modality", "by_inference_type", "by_customization_type", mode="before")
+    @classmethod
+    def _as_bedrock_spells_them(cls, value: object) -> object:
+        """Any case: the reference client offers the modalities it was shown, which we show in lower case."""
+        return value.upper() if isinstance(value, str) else value
+
+
+async def catalogue(
+    provider: ProviderKind, listing: Awaitable[ProviderModelList], query: CatalogueQuery
+) -> ProviderCatalogue:
+    """The listing cut to `max_results`; not configured is an answer, not an error (the module's docstring)."""
+    try:
+        listed = await listing
+    except ProviderUnavailableError as exc:
+        return ProviderCatalogue(models=[], total_count=0, provider=provider, configured=False, message=exc.detail)
+    models = listed.models[: query.max_results]
+    return ProviderCatalogue(models=models, total_count=len(models), provider=provider)
+
+
+@router.get("/bedrock/models", response_model=ProviderCatalogue)
 async def bedrock_models(
-    admin: AdminPermissions,
-    settings: AppSettings,
-    by_provider: Annotated[str | None, Query(alias="byProvider", max_length=100)] = None,
-    by_output_modality: Annotated[Literal["TEXT", "IMAGE", "EMBEDDING"] | None, Query(alias="byOutputModality")] = None,
-    by_inference_type: Annotated[Literal["ON_DEMAND", "PROVISIONED"] | None, Query(alias="byInferenceType")] = None,
-    by_customization_type: Annotated[
-        Literal["FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION"] | None, Query(alias="byCustomizationType")
-    ] = None,
-) -> ProviderModelList:
+    admin: AdminPermissions, settings: AppSettings, query: Annotated[BedrockQuery, Query()]
+) -> ProviderCatalogue:
     """Bedrock's foundation models (ListFoundationModels), with its filters."""
-    return await list_bedrock_models(
+    listing = list_bedrock_models(
         settings.providers,
         region=settings.storage.aws_region,
-        by_provider=by_provider,
-        by_output_modality=by_output_modality,
-        by_inference_type=by_inference_type,
-        by_customization_type=by_customization_type,
+        by_provider=query.by_provider,
+        by_output_modality=query.by_output_modality,
+        by_inference_type=query.by_inference_type,
+        by_customization_type=query.by_customization_type,
     )
+    return await catalogue("bedrock", listing, query)
 
 
-@router.get("/openai/models", response_model=ProviderModelList)
-async def openai_models(admin: AdminPermissions, settings: AppSettings) -> ProviderModelList:
+@router.get("/openai/models", response_model=ProviderCatalogue)
+async def openai_models(
+    admin: AdminPermissions, settings: AppSettings, query: Annotated[CatalogueQuery, Query()]
+) -> ProviderCatalogue:
     """The models of OpenAI, or of the OpenAI-compatible server at OPENAI_BASE_URL."""
-    return await list_openai_models(settings.providers)
+    return await catalogue("openai", list_openai_models(settings.providers), query)
 
 
-@router.get("/gemini/models", response_model=ProviderModelList)
-async def gemini_models(admin: AdminPermissions, settings: AppSettings) -> ProviderModelList:
+@router.get("/gemini/models", response_model=ProviderCatalogue)
+async def gemini_models(
+    admin: AdminPermissions, settings: AppSettings, query: Annotated[CatalogueQuery, Query()]
+) -> ProviderCatalogue:
     """Gemini's models that can chat (generateContent)."""
-    return await list_gemini_models(settings.providers)
+    return await catalogue("gemini", list_gemini_models(settings.providers), query)
