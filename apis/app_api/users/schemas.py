@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from apis.shared.rbac import EffectivePermissions
 from apis.shared.schemas import ApiModel
-from apis.shared.users import UserProfile
+from apis.shared.users import UserDetail, UserProfile
 
 
 class UserWithPermissions(UserProfile):
+    effective_permissions: EffectivePermissions
+
+
+class AdminUserDetail(UserDetail):
+    """The reference's user detail, plus what the roles of the user's last token grant now."""
+
     effective_permissions: EffectivePermissions
 
 
@@ -25,5 +31,13 @@ class UserSearchPage(ApiModel):
 
 
 class UserPage(ApiModel):
+    """A page of profiles. The reference client pages with `nextCursor`; `nextToken` is API.md's name for the
+    same token, and either may be sent back as `cursor` or `next_token`."""
+
     users: list[UserProfile]
     next_token: str | None
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, users: list[UserProfile], token: str | None) -> UserPage:
+        return cls(users=users, next_token=token, next_cursor=token)

@@ -53,3 +53,12 @@ class UserRepository(Protocol):
     async def search(self, query: str, *, limit: int, page_token: str | None = None) -> Page[UserProfile]:
         """Users whose name or email contains `query`, ignoring case, by user id. `query` is used as given."""
         ...
+
+    async def search_by_email(self, email: str, *, limit: int, page_token: str | None = None) -> Page[UserProfile]:
+        """Users whose email is `email`, ignoring case (usually one), by user id. `email` is used as given."""
+        ...
+
+    async def list_email_domains(self, *, limit: int) -> list[str]:
+        """The distinct email domains of the stored profiles (lower case, as `emailDomain`), ascending, at most
+        `limit`. A domain no profile has any more is not listed. Never a read of every profile on DynamoDB."""
+        ...

@@ -41,6 +41,21 @@ async def search(*, users: UserRepository, query: str, limit: int, page_token: s
     return await users.search(needle, limit=limit, page_token=page_token)
 
 
+async def search_by_email(
+    *, users: UserRepository, email: str, limit: int, page_token: str | None = None
+) -> Page[UserProfile]:
+    """The users with exactly this email, ignoring case and surrounding spaces (the admins' lookup)."""
+    wanted = email.strip()
+    if not wanted:
+        raise RuleViolation("give the email address to look up", code="search_query_too_short")
+    return await users.search_by_email(wanted, limit=limit, page_token=page_token)
+
+
+async def list_email_domains(*, users: UserRepository, limit: int) -> list[str]:
+    """The email domains users have, for the admins' domain filter."""
+    return await users.list_email_domains(limit=limit)
+
+
 async def update(*, users: UserRepository, user_id: str, changes: UserUpdate) -> UserProfile:
     """Apply what an admin sent: suspend or reactivate a user, effective on their next request (see sync.py).
 

@@ -300,3 +300,71 @@ async def test_a_foreign_page_token_is_refused(user_repository: UserRepository, 
         await user_repository.list_users(limit=5, page_token=token)
     with pytest.raises(InvalidPageToken):
         await user_repository.search("person", limit=5, page_token=token)
+
+
+async def test_search_by_email_is_exact_ignoring_case(user_repository: UserRepository) -> None:
+    ada = await user_repository.upsert_login(login(email="Ada@Example.org"), at=EARLY)
+    twin = await user_repository.upsert_login(login(email="ada@example.ORG"), at=EARLY)
+    await user_repository.upsert_login(login(email="ada@example.org.uk"), at=EARLY)
+    await user_repository.upsert_login(login(email="x.ada@example.org"), at=EARLY)
+
+    found = await user_repository.search_by_email("ADA@example.org", limit=10)
+    prefix = await user_repository.search_by_email("ada@example", limit=10)
+
+    assert [p.user_id for p in found.items] == sorted([ada.user_id, twin.user_id])
+    assert found.next_token is None
+    assert prefix.items == []
+
+
+async def test_search_by_email_pages_through_every_match(user_repository: UserRepository) -> None:
+    wanted = sorted(
+        [(await user_repository.upsert_login(login(email="shared@inbox.example"), at=EARLY)).user_id for _ in range(3)]
+    )
+    await user_repository.upsert_login(login(email="other@inbox.example"), at=EARLY)
+
+    async def fetch(*, limit: int, page_token: str | None) -> Page[UserProfile]:
+        return await user_repository.search_by_email("shared@inbox.example", limit=limit, page_token=page_token)
+
+    seen, pages = await every_page(fetch, limit=2)
+
+    assert seen == wanted
+    assert [len(page.items) for page in pages] == [2, 1]
+
+
+async def test_email_domains_are_distinct_sorted_and_limited(user_repository: UserRepository) -> None:
+    for email in ["a@Beta.example", "b@alpha.example", "c@beta.example", None, "no-domain", "d@gamma.example"]:
+        await user_repository.upsert_login(login(email=email), at=EARLY)
+
+    every = await user_repository.list_email_domains(limit=10)
+    first_two = await user_repository.list_email_domains(limit=2)
+
+    assert every == ["alpha.example", "beta.example", "gamma.example"]
+    assert first_two == ["alpha.example", "beta.example"]
+
+
+async def test_a_domain_goes_when_its_last_user_moves_away(user_repository: UserRepository) -> None:
+    first, second = login(email="one@old.example"), login(email="two@old.example")
+    await user_repository.upsert_login(first, at=EARLY)
+    await user_repository.upsert_login(second, at=EARLY)
+
+    await user_repository.upsert_login(login(first.user_id, email="one@new.example"), at=LATER)
+    halfway = await user_repository.list_email_domains(limit=10)
+    await user_repository.upsert_login(login(second.user_id, email="two@NEW.example"), at=LATER)
+    await user_repository.upsert_login(login(second.user_id, email="two@new.example"), at=LATEST)  # same domain
+    moved = await user_repository.list_email_domains(limit=10)
+    await user_repository.upsert_login(login(first.user_id, email=None), at=LATEST)
+    await user_repository.upsert_login(login(second.user_id, email=None), at=LATEST)
+
+    assert halfway == ["new.example", "old.example"]
+    assert moved == ["new.example"]
+    assert await user_repository.list_email_domains(limit=10) == []
+
+
+async def test_concurrent_sign_ins_count_a_user_under_one_domain_once(user_repository: UserRepository) -> None:
+    user_id = random_user_id()
+    await asyncio.gather(
+        *(user_repository.upsert_login(login(user_id, email=f"u@{domain}.example"), at=EARLY) for domain in "aab" * 2)
+    )
+    await user_repository.upsert_login(login(user_id, email="u@final.example"), at=LATER)
+
+    assert await user_repository.list_email_domains(limit=10) == ["final.example"]

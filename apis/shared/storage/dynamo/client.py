@@ -226,8 +226,17 @@ class Table:
             await backoff(attempt)
         raise self.busy(cancelled)
 
-    async def update_existing(self, key: Item, expression: str, names: dict[str, str], values: Item) -> Item | None:
-        """UpdateItem on an item that must exist: its attributes after the update, or None if there is none."""
+    async def update_existing(
+        self,
+        key: Item,
+        expression: str,
+        names: dict[str, str],
+        values: Item,
+        *,
+        condition: str = "attribute_exists(pk)",
+    ) -> Item | None:
+        """UpdateItem on an item that must exist: its attributes after the update, or None if there is none (or,
+        given a `condition` of the caller's, when that does not hold): nothing was written then."""
 
         def write() -> Item | None:
             try:
@@ -235,14 +244,14 @@ class Table:
                     TableName=self.name,
                     Key=key,
                     UpdateExpression=expression,
-                    ConditionExpression="attribute_exists(pk)",
+                    ConditionExpression=condition,
                     ExpressionAttributeNames=names,
                     ExpressionAttributeValues=values,
                     ReturnValues="ALL_NEW",
                 )
             except ClientError as exc:
                 if error_code(exc) == "ConditionalCheckFailedException":
-                    return None  # no such item: nothing was written
+                    return None  # no such item, or the condition did not hold: nothing was written
                 raise
             return response["Attributes"]
 

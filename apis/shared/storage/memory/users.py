@@ -55,6 +55,13 @@ class InMemoryUserRepository:
             page_token=page_token,
         )
 
+    async def search_by_email(self, email: str, *, limit: int, page_token: str | None = None) -> Page[UserProfile]:
+        wanted = email.lower()
+        return self._page(lambda p: (p.email or "").lower() == wanted, limit=limit, page_token=page_token)
+
+    async def list_email_domains(self, *, limit: int) -> list[str]:
+        return sorted({p.email_domain for p in self._profiles.values() if p.email_domain})[:limit]
+
     def _page(self, keep: Callable[[UserProfile], bool], *, limit: int, page_token: str | None) -> Page[UserProfile]:
         after = decode_token(page_token, fields=_CURSOR)["userId"] if page_token is not None else None
         matching = [

@@ -117,6 +117,21 @@ class SqliteUserRepository:
         condition = "(instr(name_folded, ?) > 0 OR instr(email_folded, ?) > 0)"
         return await self._page([condition], [needle, needle], limit=limit, page_token=page_token)
 
+    async def search_by_email(self, email: str, *, limit: int, page_token: str | None = None) -> Page[UserProfile]:
+        return await self._page(["email_folded = ?"], [email.lower()], limit=limit, page_token=page_token)
+
+    async def list_email_domains(self, *, limit: int) -> list[str]:
+        """Read from the domain index alone, one entry per user: no profile body is read."""
+
+        def select(connection: sqlite3.Connection) -> list[str]:
+            rows = connection.execute(
+                "SELECT DISTINCT email_domain FROM users WHERE email_domain IS NOT NULL ORDER BY email_domain LIMIT ?",
+                (limit,),
+            ).fetchall()
+            return [str(row[0]) for row in rows]
+
+        return await self._db.run(select)
+
     async def _page(
         self, conditions: list[str], parameters: list[Any], *, limit: int, page_token: str | None
     ) -> Page[UserProfile]:
