@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import jwt
 import pytest
 
 from apis.shared.auth import build_token_validator
@@ -69,6 +70,7 @@ def test_token_refuses_oidc_mode(
         ("AUTH_MODE", "none", "AUTH_MODE"),
         ("AUTH_MODE", "oidc", "OIDC_ISSUER"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL"),
+        ("CORS_ALLOWED_ORIGINS", "http://localhost:4200/", "CORS_ALLOWED_ORIGINS"),
     ],
 )
 def test_a_bad_setting_stops_with_its_name(
@@ -96,3 +98,72 @@ def test_port_without_a_service_is_refused(data_dir: Path, capsys: pytest.Captur
 def test_token_with_a_bad_lifetime_is_refused(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["token", "--user", "alice", "--ttl", "0"]) == 2
     assert "at least one second" in capsys.readouterr().err
+
+
+EMPLOYEE_NUMBER = "http://schemas.boisestate.edu/claims/employeenumber"
+
+
+def test_token_carries_extra_claims_for_a_client_that_wants_them(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "token",
+            "--user",
+            "alice",
+            "--email",
+            "alice@example.com",
+            "--roles",
+            "Admin",
+            "--claim",
+            f"{EMPLOYEE_NUMBER}=012345678",
+            "--claim",
+            "given_name=Alice",
+            "--claim",
+            "level:=3",
+            "--claim",
+            'groups:=["staff", "faculty"]',
+            "--claim",
+            "note=a=b",
+        ]
+    )
+    token = capsys.readouterr().out.strip()
+
+    user = asyncio.run(build_token_validator(load_settings()).validate(token))
+    claims = jwt.decode(token, options={"verify_signature": False})
+
+    assert code == 0
+    assert (user.user_id, user.roles) == ("alice", ("Admin",))
+    assert claims[EMPLOYEE_NUMBER] == "012345678"  # a string, leading zero kept
+    assert (claims["given_name"], claims["level"], claims["groups"], claims["note"]) == (
+        "Alice",
+        3,
+        ["staff", "faculty"],
+        "a=b",
+    )
+
+
+@pytest.mark.parametrize(
+    ("claim", "says"),
+    [
+        ("sub=mallory", "replace sub"),
+        ('roles:=["admin"]', "replace roles"),
+        ("email=x@example.com", "replace email"),
+        ("exp:=9999999999", "replace exp"),
+        ("no-equals-sign", "NAME=VALUE"),
+        ("=value", "NAME=VALUE"),
+        ("count:=not json", "needs a JSON value"),
+    ],
+)
+def test_a_claim_that_would_replace_the_tokens_own_or_cannot_be_read_is_refused(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], claim: str, says: str
+) -> None:
+    try:
+        code = main(["token", "--user", "alice", "--claim", claim])
+    except SystemExit as stopped:  # argparse refuses what it cannot read
+        code = int(str(stopped.code))
+    captured = capsys.readouterr()
+
+    assert code == 2
+    assert captured.out == ""
+    assert says in captured.err

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from types import FrameType
+from typing import Any
 
 from apis.shared.config import AuthMode, Settings, load_settings
 from apis.shared.errors import AppError, ConfigurationError
@@ -128,6 +130,20 @@ def serve_both(host: str, app_port: int, inference_port: int) -> int:
     return next((code for code in codes if code not in (0, -signal.SIGTERM)), 0)
 
 
+def parse_claim(text: str) -> tuple[str, Any]:
+    """`NAME=VALUE` is a string claim, always (an employee number keeps its leading zeros); `NAME:=JSON` is
+    any JSON value (a number, true, a list, an object). The name is everything before the first `=`."""
+    name, separator, value = text.partition("=")
+    if not separator or not name.removesuffix(":"):
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE or NAME:=JSON, got {text!r}")
+    if not name.endswith(":"):
+        return name, value
+    try:
+        return name[:-1], json.loads(value)
+    except json.JSONDecodeError:
+        raise argparse.ArgumentTypeError(f"{name}= needs a JSON value, got {value!r}") from None
+
+
 def mint_token(args: argparse.Namespace) -> int:
     from apis.shared.auth import mint_local_token
 
@@ -145,6 +161,7 @@ def mint_token(args: argparse.Namespace) -> int:
             name=args.name,
             roles=roles,
             ttl_seconds=args.ttl,
+            extra_claims=dict(args.claims),
         )
     except AppError as exc:
         print(f"colloquy: {exc.detail}", file=sys.stderr)
@@ -199,6 +216,15 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--name")
     token.add_argument("--roles", help="comma-separated token roles, e.g. admin,staff")
     token.add_argument("--ttl", type=int, help="lifetime in seconds (default LOCAL_TOKEN_TTL_SECONDS)")
+    token.add_argument(
+        "--claim",
+        dest="claims",
+        action="append",
+        type=parse_claim,
+        default=[],
+        metavar="NAME=VALUE",
+        help="an extra claim, repeatable: NAME=VALUE for a string, NAME:=JSON for a number, boolean, list or object",
+    )
 
     storage = commands.add_parser("storage", help="storage administration")
     storage_commands = storage.add_subparsers(dest="storage_command", required=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,8 @@ from apis.shared.config import AuthSettings
 from apis.shared.errors import RuleViolation
 
 LOCAL_ALGORITHM = "ES256"
+# Claims the minter writes itself from its own arguments: an extra claim may not replace them.
+MINTED_CLAIMS = frozenset({"iss", "aud", "sub", "roles", "iat", "nbf", "exp", "jti", "email", "name"})
 
 
 def mint_local_token(
@@ -26,8 +28,12 @@ def mint_local_token(
     name: str | None = None,
     roles: Sequence[str] = (),
     ttl_seconds: int | None = None,
+    extra_claims: Mapping[str, Any] | None = None,
 ) -> str:
-    """Sign a token for `user_id` with the key in `data_dir`, which both services verify against."""
+    """Sign a token for `user_id` with the key in `data_dir`, which both services verify against.
+
+    `extra_claims` are added as they are (a web client may want claims of its own), never over MINTED_CLAIMS.
+    """
     if not user_id.strip():
         raise RuleViolation("a token needs a user id")
     if isinstance(roles, str):
@@ -35,9 +41,13 @@ def mint_local_token(
     ttl = settings.local_token_ttl_seconds if ttl_seconds is None else ttl_seconds
     if ttl < 1:
         raise RuleViolation("a token must live at least one second")
+    replaced = sorted(MINTED_CLAIMS.intersection(extra_claims or {}))
+    if replaced:
+        raise RuleViolation(f"extra claims may not replace {', '.join(replaced)}")
     key_pair = load_or_create_key_pair(data_dir)
     issued_at = utc_now().replace(microsecond=0)
     claims: dict[str, Any] = {
+        **(extra_claims or {}),
         "iss": settings.local_token_issuer,
         "aud": settings.local_token_audience,
         "sub": user_id,
