@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from apis.app_api.auth.local_page import router as local_sign_in_router
+from apis.app_api.auth.router import router as auth_router
 from apis.app_api.chat.router import router as chat_router
 from apis.app_api.files.router import router as files_router
 from apis.app_api.files.startup import start_files
@@ -36,6 +38,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cors_origins=settings.http.cors_origins,
     )
     app.include_router(health_router)
+    app.include_router(auth_router)
+    app.include_router(local_sign_in_router)
     app.include_router(sessions_router)
     app.include_router(chat_router)
     app.include_router(files_router)

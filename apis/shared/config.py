@@ -6,10 +6,12 @@ so a wrong value stops the service with a message that names the variable.
 
 from __future__ import annotations
 
+import json
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,6 +30,13 @@ class StorageBackend(StrEnum):
 class AuthMode(StrEnum):
     LOCAL = "local"
     OIDC = "oidc"
+
+
+class BearerToken(StrEnum):
+    """Which of the provider's tokens the web client sends as its bearer token (OIDC_BEARER_TOKEN)."""
+
+    ACCESS_TOKEN = "access_token"
+    ID_TOKEN = "id_token"
 
 
 def _config(prefix: str = "") -> SettingsConfigDict:
@@ -97,6 +106,31 @@ class AuthSettings(BaseSettings):
     # same process applies at once); and how often at most a user's profile is re-synced from their token.
     permission_cache_seconds: float = Field(default=30.0, ge=0, le=3600)
     user_sync_interval_seconds: float = Field(default=300.0, ge=0, le=86_400)
+    # Signing in from the browser: GET /auth/login, POST /auth/token, POST /auth/refresh, GET /auth/logout
+    # (docs/decisions.md). In OIDC mode it is offered once OIDC_CLIENT_ID is set, against the issuer's discovery
+    # document; absent OIDC_CLIENT_SECRET, the app API is a public client (PKCE alone).
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    # The web client's callback page, registered with the provider: sign-in sends the browser nowhere else.
+    oidc_redirect_uri: str | None = None
+    oidc_scopes: str = "openid profile email offline_access"
+    # Where the provider sends the browser after signing out, when the client names no page of its own origin.
+    oidc_post_logout_redirect_uri: str | None = None
+    # Which of the provider's tokens the client keeps as its bearer token: the access token (as the reference),
+    # or the ID token where access tokens are opaque or meant for another API. OIDC_AUDIENCE must match it.
+    oidc_bearer_token: BearerToken = BearerToken.ACCESS_TOKEN
+    # Signs the state that carries a sign-in from /auth/login to /auth/token: the same on every replica, at least
+    # 32 characters. Absent: derived from OIDC_CLIENT_SECRET.
+    oidc_state_secret: str | None = None
+    # Local mode: a page where any typed user name gets a token, for trying a web client. Off unless enabled.
+    local_signin_enabled: bool = False
+    # The web client's callback page (e.g. http://localhost:4200/auth/callback): the only place it redirects to.
+    local_signin_redirect_uri: str | None = None
+    # Comma-separated token roles of every local sign-in (none by default), and a JSON object of extra claims
+    # for its token (claims a web client insists on); how long its refresh token lasts.
+    local_signin_roles: str = ""
+    local_signin_claims: str = "{}"
+    local_signin_refresh_ttl_seconds: int = Field(default=7 * 86_400, ge=60)
 
     def mode_for(self, backend: StorageBackend) -> AuthMode:
         if self.auth_mode is not None:
@@ -110,6 +144,53 @@ class AuthSettings(BaseSettings):
     @property
     def algorithms(self) -> list[str]:
         return [name.strip() for name in self.oidc_algorithms.split(",") if name.strip()]
+
+    @property
+    def oidc_scope(self) -> str:
+        return " ".join(self.oidc_scopes.split())
+
+    @property
+    def signin_roles(self) -> list[str]:
+        return [name.strip() for name in self.local_signin_roles.split(",") if name.strip()]
+
+    @property
+    def signin_claims(self) -> dict[str, Any]:
+        claims: dict[str, Any] = json.loads(self.local_signin_claims)
+        return claims
+
+    @model_validator(mode="after")
+    def _check_sign_in(self) -> Self:
+        from apis.shared.auth.tokens import MINTED_CLAIMS
+
+        if self.oidc_client_id:
+            _require_url(self.oidc_redirect_uri, "OIDC_REDIRECT_URI (needed with OIDC_CLIENT_ID)")
+            if not (self.oidc_state_secret or self.oidc_client_secret):
+                raise ValueError("OIDC_CLIENT_ID needs OIDC_STATE_SECRET (or OIDC_CLIENT_SECRET) to sign its states")
+        if self.oidc_state_secret is not None and len(self.oidc_state_secret) < 32:
+            raise ValueError("OIDC_STATE_SECRET must be at least 32 characters")
+        if self.oidc_post_logout_redirect_uri is not None:
+            _require_url(self.oidc_post_logout_redirect_uri, "OIDC_POST_LOGOUT_REDIRECT_URI")
+        if "openid" not in self.oidc_scopes.split():
+            raise ValueError("OIDC_SCOPES must include openid")
+        if self.local_signin_enabled:
+            _require_url(self.local_signin_redirect_uri, "LOCAL_SIGNIN_REDIRECT_URI (needed with LOCAL_SIGNIN_ENABLED)")
+        try:
+            claims = json.loads(self.local_signin_claims)
+        except ValueError as exc:
+            raise ValueError("LOCAL_SIGNIN_CLAIMS must be a JSON object") from exc
+        if not isinstance(claims, dict):
+            raise ValueError("LOCAL_SIGNIN_CLAIMS must be a JSON object")
+        reserved = sorted((MINTED_CLAIMS | {"preferred_username"}).intersection(claims))
+        if reserved:
+            raise ValueError(f"LOCAL_SIGNIN_CLAIMS may not set {', '.join(reserved)}: the sign-in writes them")
+        return self
+
+
+def _require_url(value: str | None, variable: str) -> None:
+    """An absolute http(s) URL without a fragment (OAuth 2.0 redirect URIs may not carry one)."""
+    parts = urlsplit(value or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.fragment:
+        raise ValueError(f"{variable} must be an absolute http(s) URL without a fragment")
 
 
 class HttpSettings(BaseSettings):
@@ -213,6 +294,11 @@ class FilesSettings(BaseSettings):
     # for them every FILES_SWEEP_INTERVAL_SECONDS (0: never).
     files_stale_upload_seconds: int = Field(default=86_400, ge=60)
     files_sweep_interval_seconds: float = Field(default=3600.0, ge=0)
+    # The app API's address as browsers reach it (https://chat.example.edu/api): local upload URLs start with it.
+    # Unset: the address each request came in on, which X-Forwarded-Proto, -Host and -Prefix may name when the
+    # connection comes from a proxy listed in APP_API_FORWARDED_ALLOW_IPS (addresses, networks or *; none).
+    app_api_public_url: str | None = None
+    app_api_forwarded_allow_ips: str = ""
 
     @property
     def allowed_types(self) -> list[str]:
@@ -227,6 +313,15 @@ class FilesSettings(BaseSettings):
             raise ValueError(f"FILES_ALLOWED_TYPES names unknown types: {', '.join(unknown)}")
         if self.files_stale_upload_seconds < self.files_upload_url_seconds:
             raise ValueError("FILES_STALE_UPLOAD_SECONDS must not be shorter than FILES_UPLOAD_URL_SECONDS")
+        return self
+
+    @model_validator(mode="after")
+    def _check_public_address(self) -> Self:
+        from apis.shared.files.public_address import parse_allowed_proxies, parse_public_url
+
+        if self.app_api_public_url:
+            parse_public_url(self.app_api_public_url)
+        parse_allowed_proxies(self.app_api_forwarded_allow_ips)
         return self
 
 

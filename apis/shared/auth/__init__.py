@@ -1,11 +1,25 @@
-"""Authentication: local signing keys and tokens, token validators, and the FastAPI dependency."""
+"""Authentication: local signing keys and tokens, token validators, the FastAPI dependency, and signing in
+from the browser (OIDC with PKCE, or the local trial page)."""
 
 from apis.shared.auth.dependencies import TokenUser, authenticate
+from apis.shared.auth.exceptions import (
+    IdentityProviderError,
+    InvalidGrant,
+    InvalidRefreshToken,
+    InvalidSignInState,
+    RedirectNotAllowed,
+    SignInNotOffered,
+)
 from apis.shared.auth.local_keys import LocalKeyPair, load_or_create_key_pair
+from apis.shared.auth.local_sign_in import LocalSignIn, user_name_problem
 from apis.shared.auth.models import AuthenticatedUser, ClaimNames, user_from_claims
+from apis.shared.auth.oidc_client import OidcClient
+from apis.shared.auth.oidc_discovery import IdentityProviderUnavailable
+from apis.shared.auth.oidc_sign_in import OidcSignIn
+from apis.shared.auth.sign_in import NoSignIn, SignInFlow, SignInStart, SignInTokens, WebClient
+from apis.shared.auth.sign_in_state import SignInStates
 from apis.shared.auth.tokens import mint_local_token
 from apis.shared.auth.validators import (
-    IdentityProviderUnavailable,
     LocalTokenValidator,
     OidcTokenValidator,
     TokenValidator,
@@ -16,14 +30,30 @@ __all__ = [
     "AuthenticatedUser",
     "ClaimNames",
     "TokenUser",
+    "IdentityProviderError",
     "IdentityProviderUnavailable",
+    "InvalidGrant",
+    "InvalidRefreshToken",
+    "InvalidSignInState",
     "LocalKeyPair",
+    "LocalSignIn",
     "LocalTokenValidator",
+    "NoSignIn",
+    "OidcClient",
+    "OidcSignIn",
     "OidcTokenValidator",
+    "RedirectNotAllowed",
+    "SignInFlow",
+    "SignInNotOffered",
+    "SignInStart",
+    "SignInStates",
+    "SignInTokens",
+    "WebClient",
     "TokenValidator",
     "build_token_validator",
     "authenticate",
     "load_or_create_key_pair",
     "mint_local_token",
     "user_from_claims",
+    "user_name_problem",
 ]

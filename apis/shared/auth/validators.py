@@ -6,11 +6,8 @@ provider that cannot be reached is IdentityProviderUnavailable (503). Library ex
 
 from __future__ import annotations
 
-import http.client
-import json
 import threading
 import time
-import urllib.request
 from collections.abc import Sequence
 from typing import Any, Protocol
 from urllib.parse import urlparse
@@ -22,18 +19,10 @@ from jwt.algorithms import get_default_algorithms
 
 from apis.shared.auth.local_keys import LocalKeyPair, load_or_create_key_pair
 from apis.shared.auth.models import AuthenticatedUser, ClaimNames, user_from_claims
+from apis.shared.auth.oidc_discovery import IdentityProviderUnavailable, fetch_discovery_document
 from apis.shared.auth.tokens import LOCAL_ALGORITHM
 from apis.shared.config import AuthMode, AuthSettings, Settings
-from apis.shared.errors import AppError, AuthenticationError, ConfigurationError
-
-_MAX_DISCOVERY_BYTES = 1_000_000
-
-
-class IdentityProviderUnavailable(AppError):
-    """The issuer's discovery document or signing keys cannot be fetched; the caller is not at fault."""
-
-    status_code = 503
-    code = "identity_provider_unavailable"
+from apis.shared.errors import AuthenticationError, ConfigurationError
 
 
 class TokenValidator(Protocol):
@@ -104,6 +93,11 @@ class OidcTokenValidator:
 
     async def validate(self, token: str) -> AuthenticatedUser:
         """Check the token; fetching keys blocks on the network, so it runs in a worker thread."""
+        return user_from_claims(await self.verified_claims(token), self._claims)
+
+    async def verified_claims(self, token: str, *, audience: str | None = None) -> dict[str, Any]:
+        """The claims of a token whose signature, issuer, audience (OIDC_AUDIENCE unless another is named: the
+        sign-in checks ID tokens against its client id) and expiry hold; raises as `validate` does."""
         header = _checked_header(token, self._algorithms)
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
@@ -111,15 +105,14 @@ class OidcTokenValidator:
         key = await anyio.to_thread.run_sync(self._keys.find, kid)
         if key is None:
             raise AuthenticationError("token signed by an unknown key")
-        claims = _decode(
+        return _decode(
             token,
             key,
             algorithms=self._algorithms,
             issuer=self._issuer,
-            audience=self._audience,
+            audience=audience or self._audience,
             leeway=self._settings.oidc_leeway_seconds,
         )
-        return user_from_claims(claims, self._claims)
 
 
 class _IssuerKeys:
@@ -239,13 +232,7 @@ def _match(keys: Sequence[jwt.PyJWK], kid: str) -> jwt.PyJWK | None:
 
 
 def _discover_jwks_url(issuer: str, timeout: float) -> str:
-    url = issuer.rstrip("/") + "/.well-known/openid-configuration"
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            document = json.loads(response.read(_MAX_DISCOVERY_BYTES))
-    except (OSError, http.client.HTTPException, ValueError) as exc:
-        raise IdentityProviderUnavailable("the identity provider's discovery document cannot be fetched") from exc
-    jwks_uri = document.get("jwks_uri") if isinstance(document, dict) else None
+    jwks_uri = fetch_discovery_document(issuer, timeout).get("jwks_uri")
     if not isinstance(jwks_uri, str) or urlparse(jwks_uri).scheme not in ("http", "https"):
         raise IdentityProviderUnavailable("the identity provider's discovery document names no usable jwks_uri")
     return jwks_uri
