@@ -52,11 +52,126 @@ async def test_each_catalogue_lists_through_its_sdk(
     gemini = (await configured.app.get("/admin/gemini/models", headers=admin)).json()
     bedrock = (await configured.app.get("/admin/bedrock/models", params={"byProvider": "Amazon"}, headers=admin)).json()
 
-    assert [m["modelId"] for m in openai["models"]] == ["gpt-4o", "gpt-4o-mini"]
-    assert [m["modelId"] for m in gemini["models"]] == ["gemini-2.5-pro"]
+    assert [m["id"] for m in openai["models"]] == ["gpt-4o", "gpt-4o-mini"]
+    assert [m["name"] for m in gemini["models"]] == ["gemini-2.5-pro"]
     assert [m["modelId"] for m in bedrock["models"]] == ["amazon.titan-y"]
     assert bedrock["totalCount"] == 1
     assert openai_fake.state.requests[-1].headers["authorization"] == "Bearer sk-fake"
+
+
+async def test_bedrock_answers_in_the_shape_its_page_reads(
+    configured: Services, bedrock_fake: RunningFake[FakeBedrockState]
+) -> None:
+    bedrock_fake.state.models = [
+        bedrock_model(
+            "anthropic.claude-3-haiku-20240307-v1:0",
+            model_name="Claude 3 Haiku",
+            inference_types=("ON_DEMAND", "PROVISIONED"),
+            customizations=("FINE_TUNING",),
+            lifecycle_status="LEGACY",
+        ),
+        # All a summary is sure to hold.
+        {"modelArn": "arn:aws:bedrock:us-east-1::foundation-model/zz.bare-v1:0", "modelId": "zz.bare-v1:0"},
+    ]
+
+    response = await configured.app.get("/admin/bedrock/models", headers=configured.auth_as("root", roles=["admin"]))
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["totalCount"], body["nextToken"], body["configured"]) == (2, None, True)
+    assert body["models"] == [
+        {
+            "modelId": "anthropic.claude-3-haiku-20240307-v1:0",
+            "modelName": "Claude 3 Haiku",
+            "providerName": "Anthropic",
+            "inputModalities": ["TEXT", "IMAGE"],
+            "outputModalities": ["TEXT"],
+            "responseStreamingSupported": True,
+            "customizationsSupported": ["FINE_TUNING"],
+            "inferenceTypesSupported": ["ON_DEMAND", "PROVISIONED"],
+            "modelLifecycle": "LEGACY",
+        },
+        {
+            "modelId": "zz.bare-v1:0",
+            "modelName": "zz.bare-v1:0",
+            "providerName": "",
+            # Lists the page counts stay lists; what Bedrock did not say is null.
+            "inputModalities": [],
+            "outputModalities": [],
+            "responseStreamingSupported": None,
+            "customizationsSupported": [],
+            "inferenceTypesSupported": [],
+            "modelLifecycle": None,
+        },
+    ]
+
+
+async def test_openai_answers_in_the_shape_its_page_reads(
+    configured: Services, openai_fake: RunningFake[FakeOpenAIState]
+) -> None:
+    openai_fake.state.models = [
+        openai_model("gpt-4o-mini", owned_by="system", created=1_721_172_741),
+        {"id": "qwen3:8b", "object": "model"},
+    ]
+
+    response = await configured.app.get("/admin/openai/models", headers=configured.auth_as("root", roles=["admin"]))
+
+    assert response.status_code == 200
+    assert response.json()["models"] == [
+        # `created` in Unix seconds: the page multiplies it by 1000 to make a date.
+        {"id": "gpt-4o-mini", "created": 1_721_172_741, "ownedBy": "system", "object": "model"},
+        {"id": "qwen3:8b", "created": None, "ownedBy": None, "object": "model"},
+    ]
+    assert response.json()["totalCount"] == 2
+
+
+async def test_gemini_answers_in_the_shape_its_page_reads(
+    configured: Services, gemini_fake: RunningFake[FakeGeminiState]
+) -> None:
+    gemini_fake.state.models = [
+        gemini_model("gemini-2.5-pro", display_name="Gemini 2.5 Pro", thinking=True),
+        {
+            "name": "models/gemma-3-27b-it",
+            "displayName": "Gemma 3 27B",
+            "supportedGenerationMethods": ["generateContent"],
+        },
+    ]
+
+    response = await configured.app.get("/admin/gemini/models", headers=configured.auth_as("root", roles=["admin"]))
+
+    assert response.status_code == 200
+    [pro, gemma] = response.json()["models"]
+    assert pro == {
+        "name": "gemini-2.5-pro",
+        "baseModelId": None,
+        "version": "001",
+        "displayName": "Gemini 2.5 Pro",
+        "description": "The fake's gemini-2.5-pro.",
+        "inputTokenLimit": 1_048_576,
+        "outputTokenLimit": 65_536,
+        "supportedGenerationMethods": ["generateContent", "countTokens"],
+        "thinking": True,
+        "temperature": 1.0,
+        "maxTemperature": 2.0,
+        "topP": 0.95,
+        "topK": 64,
+    }
+    # Sent as null, not left out: the page shows its sampling box for any of them that is not null.
+    assert gemma == {
+        "name": "gemma-3-27b-it",
+        "baseModelId": None,
+        "version": None,
+        "displayName": "Gemma 3 27B",
+        "description": None,
+        "inputTokenLimit": None,
+        "outputTokenLimit": None,
+        "supportedGenerationMethods": ["generateContent"],
+        "thinking": None,
+        "temperature": None,
+        "maxTemperature": None,
+        "topP": None,
+        "topK": None,
+    }
 
 
 @pytest.mark.parametrize("provider", ["openai", "gemini", "bedrock"])
@@ -118,7 +233,7 @@ async def test_the_reference_clients_snake_case_parameters_filter_and_limit(
         "/admin/bedrock/models", params={"by_provider": "Amazon", "by_output_modality": "text"}, headers=admin
     )
 
-    assert [m["modelId"] for m in limited.json()["models"]] == ["gpt-4o", "gpt-4o-mini"]
+    assert [m["id"] for m in limited.json()["models"]] == ["gpt-4o", "gpt-4o-mini"]
     assert (limited.json()["totalCount"], limited.json()["configured"]) == (2, True)
     # The fake, as Bedrock, refuses a modality not spelt in capitals.
     assert [m["modelId"] for m in filtered.json()["models"]] == ["amazon.titan-y"], filtered.text

@@ -61,28 +61,52 @@ async def test_lists_the_catalogue_with_what_bedrock_says_of_each_model(bedrock_
 
     listing = await list_bedrock_models(provider_settings(), region="us-west-2")
 
-    assert listing.provider == "bedrock"
-    assert listing.total_count == 5
-    assert [model.model_id for model in listing.models] == sorted(model["modelId"] for model in CATALOGUE)
-    haiku = next(model for model in listing.models if model.model_id.startswith("anthropic.claude-3-haiku"))
-    assert (haiku.model_name, haiku.provider, haiku.provider_name) == ("Claude 3 Haiku", "bedrock", "Anthropic")
-    assert (haiku.input_modalities, haiku.output_modalities) == (["text", "image"], ["text"])
-    # ListFoundationModels does not report token limits: nothing is guessed.
-    assert (haiku.max_input_tokens, haiku.max_output_tokens) == (None, None)
-    assert haiku.details == {
-        "lifecycleStatus": "ACTIVE",
-        "inferenceTypes": ["ON_DEMAND", "PROVISIONED"],
+    assert [model.model_id for model in listing] == sorted(model["modelId"] for model in CATALOGUE)
+    haiku = next(model for model in listing if model.model_id.startswith("anthropic.claude-3-haiku"))
+    assert haiku.model_dump(by_alias=True) == {
+        "modelId": "anthropic.claude-3-haiku-20240307-v1:0",
+        "modelName": "Claude 3 Haiku",
+        "providerName": "Anthropic",
+        # Bedrock's own words, upper case, as managed models spell them.
+        "inputModalities": ["TEXT", "IMAGE"],
+        "outputModalities": ["TEXT"],
         "responseStreamingSupported": True,
-        "customizations": ["FINE_TUNING"],
+        "customizationsSupported": ["FINE_TUNING"],
+        "inferenceTypesSupported": ["ON_DEMAND", "PROVISIONED"],
+        "modelLifecycle": "ACTIVE",
     }
-    embed = next(model for model in listing.models if model.model_id == "amazon.titan-embed-text-v2:0")
-    assert embed.details["lifecycleStatus"] == "LEGACY"
+    embed = next(model for model in listing if model.model_id == "amazon.titan-embed-text-v2:0")
+    assert (embed.output_modalities, embed.model_lifecycle) == (["EMBEDDING"], "LEGACY")
+    image = next(model for model in listing if model.model_id == "amazon.titan-image-generator-v2:0")
+    assert image.response_streaming_supported is False
     [request] = bedrock_fake.state.requests
     assert (request.method, request.path, request.query) == ("GET", "/foundation-models", {})
     # Signed with the environment's key for the region asked for.
     authorization = request.header("authorization") or ""
     assert authorization.startswith(f"AWS4-HMAC-SHA256 Credential={FAKE_ACCESS_KEY_ID}/")
     assert "/us-west-2/bedrock/aws4_request" in authorization
+
+
+async def test_what_a_summary_leaves_out_is_null_or_empty_not_guessed(bedrock_fake: BedrockFake) -> None:
+    # Only the ARN and the id are sure to be in a summary (botocore's FoundationModelSummary).
+    model_id = "cohere.command-light-text-v14"
+    bedrock_fake.state.models = [
+        {"modelArn": f"arn:aws:bedrock:us-east-1::foundation-model/{model_id}", "modelId": model_id}
+    ]
+
+    [model] = await list_bedrock_models(provider_settings(), region="us-east-1")
+
+    assert model.model_dump(by_alias=True) == {
+        "modelId": model_id,
+        "modelName": model_id,
+        "providerName": "",
+        "inputModalities": [],
+        "outputModalities": [],
+        "responseStreamingSupported": None,
+        "customizationsSupported": [],
+        "inferenceTypesSupported": [],
+        "modelLifecycle": None,
+    }
 
 
 async def test_bedrock_region_wins_over_the_region_argument(
@@ -102,7 +126,7 @@ async def test_provider_and_modality_filters_reach_bedrock_and_apply(bedrock_fak
         provider_settings(), region="us-east-1", by_provider="amazon", by_output_modality="image"
     )
 
-    assert [model.model_id for model in listing.models] == ["amazon.titan-image-generator-v2:0"]
+    assert [model.model_id for model in listing] == ["amazon.titan-image-generator-v2:0"]
     # Bedrock spells its enumerations in upper case; the provider goes as given.
     assert bedrock_fake.state.requests[0].query == {"byProvider": ["amazon"], "byOutputModality": ["IMAGE"]}
 
@@ -117,7 +141,7 @@ async def test_inference_and_customization_filters_reach_bedrock_and_apply(bedro
         by_customization_type="continued_pre_training",
     )
 
-    assert [model.model_id for model in listing.models] == ["meta.llama3-8b-instruct-v1:0"]
+    assert [model.model_id for model in listing] == ["meta.llama3-8b-instruct-v1:0"]
     assert bedrock_fake.state.requests[0].query == {
         "byInferenceType": ["PROVISIONED"],
         "byCustomizationType": ["CONTINUED_PRE_TRAINING"],

@@ -31,23 +31,59 @@ async def test_keeps_the_chat_models_of_every_page(monkeypatch: pytest.MonkeyPat
 
     listing = await list_gemini_models(provider_settings())
 
-    assert listing.provider == "gemini"
-    assert listing.total_count == 3
-    assert [model.model_id for model in listing.models] == [
-        "gemini-2.0-flash",
-        "gemini-2.5-flash-lite",
-        "gemini-2.5-pro",
-    ]
-    flash, lite, pro = listing.models
-    assert (flash.model_name, flash.provider_name) == ("Gemini 2.0 Flash", "Google")
-    assert (lite.max_input_tokens, lite.max_output_tokens) == (1_000_000, 64_000)
-    assert pro.details == {"supportedGenerationMethods": ["generateContent", "countTokens"], "thinking": True}
-    assert "thinking" not in flash.details
+    assert [model.name for model in listing] == ["gemini-2.0-flash", "gemini-2.5-flash-lite", "gemini-2.5-pro"]
+    flash, lite, pro = listing
+    assert pro.model_dump(by_alias=True) == {
+        # The id a turn names the model by, without the resource prefix `models/`.
+        "name": "gemini-2.5-pro",
+        # google-genai does not carry the API's baseModelId.
+        "baseModelId": None,
+        "version": "001",
+        "displayName": "Gemini 2.5 Pro",
+        "description": "The fake's gemini-2.5-pro.",
+        "inputTokenLimit": 1_048_576,
+        "outputTokenLimit": 65_536,
+        "supportedGenerationMethods": ["generateContent", "countTokens"],
+        "thinking": True,
+        "temperature": 1.0,
+        "maxTemperature": 2.0,
+        "topP": 0.95,
+        "topK": 64,
+    }
+    assert (flash.display_name, flash.output_token_limit, flash.thinking) == ("Gemini 2.0 Flash", 8192, None)
+    assert (lite.input_token_limit, lite.output_token_limit) == (1_000_000, 64_000)
     # Three pages of two, each asked with the token the page before it gave.
     requests = gemini_fake.state.requests
     assert [request.path for request in requests] == ["/v1beta/models"] * 3
     assert "pageToken" not in requests[0].query
     assert requests[1].query["pageToken"] != requests[2].query["pageToken"]
+
+
+async def test_what_the_api_leaves_out_is_null_not_guessed(
+    monkeypatch: pytest.MonkeyPatch, gemini_fake: GeminiFake
+) -> None:
+    # Gemini describes some models without sampling defaults, a version or a description.
+    gemini_fake.state.models = [{"name": "models/gemma-3-27b-it", "supportedGenerationMethods": ["generateContent"]}]
+    configure(monkeypatch, gemini_fake)
+
+    [model] = await list_gemini_models(provider_settings())
+
+    assert model.model_dump(by_alias=True) == {
+        "name": "gemma-3-27b-it",
+        "baseModelId": None,
+        "version": None,
+        # The page searches the display name: the id stands in for a missing one.
+        "displayName": "gemma-3-27b-it",
+        "description": None,
+        "inputTokenLimit": None,
+        "outputTokenLimit": None,
+        "supportedGenerationMethods": ["generateContent"],
+        "thinking": None,
+        "temperature": None,
+        "maxTemperature": None,
+        "topP": None,
+        "topK": None,
+    }
 
 
 async def test_sends_the_api_key_in_googles_header(monkeypatch: pytest.MonkeyPatch, gemini_fake: GeminiFake) -> None:
@@ -57,7 +93,7 @@ async def test_sends_the_api_key_in_googles_header(monkeypatch: pytest.MonkeyPat
 
     listing = await list_gemini_models(provider_settings())
 
-    assert [model.model_id for model in listing.models] == ["gemini-2.5-flash"]
+    assert [model.name for model in listing] == ["gemini-2.5-flash"]
     [request] = gemini_fake.state.requests
     assert request.header("x-goog-api-key") == "gemini-test-key"
 
@@ -69,7 +105,7 @@ async def test_google_api_key_configures_gemini_too(monkeypatch: pytest.MonkeyPa
 
     listing = await list_gemini_models(provider_settings())
 
-    assert listing.total_count == 1
+    assert len(listing) == 1
     assert gemini_fake.state.requests[0].header("x-goog-api-key") == "google-test-key"
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from apis.shared.errors import ProviderError, ProviderUnavailableError
 from apis.shared.providers.listing import list_openai_models
-from tests.fakes.openai_server import FakeOpenAIState, openai_model
+from tests.fakes.openai_server import DEFAULT_CREATED, FakeOpenAIState, openai_model
 from tests.fakes.server import RunningFake, closed_port_url
 from tests.shared.providers.listing_helpers import assert_reported_without_sdk_text, provider_settings
 
@@ -32,29 +32,17 @@ async def test_lists_every_model_with_what_openai_says_of_it(
 
     listing = await list_openai_models(provider_settings())
 
-    assert listing.provider == "openai"
-    assert listing.total_count == 3
-    assert [model.model_id for model in listing.models] == ["ft:gpt-4o-mini:acme::abc123", "gpt-4o", "gpt-4o-mini"]
-    mini = listing.models[2]
-    assert mini.model_name == "gpt-4o-mini"
-    assert mini.provider == "openai"
-    assert mini.details == {"ownedBy": "system", "created": "2024-07-16T23:32:21.000000Z"}
-    # The API says nothing of modalities or limits: nothing is guessed.
-    assert (mini.input_modalities, mini.output_modalities) == ([], [])
-    assert (mini.max_input_tokens, mini.max_output_tokens) == (None, None)
+    assert [model.id for model in listing] == ["ft:gpt-4o-mini:acme::abc123", "gpt-4o", "gpt-4o-mini"]
+    # As OpenAI says it: the creation time in Unix seconds, which the reference client formats.
+    assert listing[2].model_dump(by_alias=True) == {
+        "id": "gpt-4o-mini",
+        "created": 1_721_172_741,
+        "ownedBy": "system",
+        "object": "model",
+    }
     [request] = openai_fake.state.requests
     assert (request.method, request.path) == ("GET", "/v1/models")
     assert request.header("authorization") == "Bearer sk-test-key"
-
-
-async def test_the_listing_is_camel_case_on_the_wire(monkeypatch: pytest.MonkeyPatch, openai_fake: OpenAIFake) -> None:
-    openai_fake.state.models = [openai_model("gpt-4o")]
-    configure(monkeypatch, openai_fake)
-
-    wire = (await list_openai_models(provider_settings())).model_dump(by_alias=True)
-
-    assert wire["totalCount"] == 1
-    assert set(wire["models"][0]) >= {"modelId", "modelName", "providerName", "inputModalities", "maxInputTokens"}
 
 
 async def test_a_compatible_server_needs_only_its_base_url(
@@ -69,13 +57,25 @@ async def test_a_compatible_server_needs_only_its_base_url(
 
     listing = await list_openai_models(provider_settings())
 
-    assert [(model.model_id, model.provider_name) for model in listing.models] == [
-        ("llama3.2:latest", "OpenAI-compatible"),
-        ("qwen3:8b", "OpenAI-compatible"),
-    ]
-    assert listing.models[1].details == {}
+    assert [model.id for model in listing] == ["llama3.2:latest", "qwen3:8b"]
+    assert (listing[0].owned_by, listing[0].created) == ("library", DEFAULT_CREATED)
+    # What the server leaves out is null, not guessed.
+    assert (listing[1].owned_by, listing[1].created, listing[1].object) == (None, None, "model")
     # The SDK insists on a key; a placeholder stands in for the one a local server does not need.
     assert openai_fake.state.requests[0].header("authorization") == "Bearer not-needed"
+
+
+async def test_values_of_another_type_are_null(monkeypatch: pytest.MonkeyPatch, openai_fake: OpenAIFake) -> None:
+    """The SDK passes on whatever a server sent; the page formats `created` as Unix seconds."""
+    openai_fake.state.models = [
+        {"id": "mistral", "object": "model", "created": "2024-07-16", "owned_by": 7},
+        {"id": "phi4", "object": "model", "created": True, "owned_by": None},
+    ]
+    configure(monkeypatch, openai_fake)
+
+    listing = await list_openai_models(provider_settings())
+
+    assert [(model.created, model.owned_by) for model in listing] == [(None, None), (None, None)]
 
 
 async def test_without_a_key_or_a_base_url_it_is_503_naming_both() -> None:

@@ -7,17 +7,22 @@ without loading three SDKs that a deployment may not use.
 from __future__ import annotations
 
 from apis.shared.config import ProviderSettings
-from apis.shared.providers.listing.models import ProviderKind, ProviderModel, ProviderModelList
+from apis.shared.providers.listing.models import (
+    BedrockModelSummary,
+    GeminiModelSummary,
+    OpenAIModelSummary,
+    ProviderKind,
+)
 
 
-async def list_openai_models(settings: ProviderSettings) -> ProviderModelList:
+async def list_openai_models(settings: ProviderSettings) -> list[OpenAIModelSummary]:
     """OpenAI's models, or those of the OpenAI-compatible server at OPENAI_BASE_URL."""
     from apis.shared.providers.listing import openai
 
     return await openai.list_openai_models(settings)
 
 
-async def list_gemini_models(settings: ProviderSettings) -> ProviderModelList:
+async def list_gemini_models(settings: ProviderSettings) -> list[GeminiModelSummary]:
     """Gemini's models that can chat."""
     from apis.shared.providers.listing import gemini
 
@@ -32,7 +37,7 @@ async def list_bedrock_models(
     by_output_modality: str | None = None,
     by_inference_type: str | None = None,
     by_customization_type: str | None = None,
-) -> ProviderModelList:
+) -> list[BedrockModelSummary]:
     """Bedrock's foundation models, with ListFoundationModels' filters."""
     from apis.shared.providers.listing import bedrock
 
@@ -47,9 +52,10 @@ async def list_bedrock_models(
 
 
 __all__ = [
+    "BedrockModelSummary",
+    "GeminiModelSummary",
+    "OpenAIModelSummary",
     "ProviderKind",
-    "ProviderModel",
-    "ProviderModelList",
     "list_bedrock_models",
     "list_gemini_models",
     "list_openai_models",

@@ -1,8 +1,8 @@
 """Bedrock's live catalogue of foundation models, through boto3's `bedrock` control-plane client.
 
 boto3 finds the endpoint (`AWS_ENDPOINT_URL_BEDROCK`, `AWS_ENDPOINT_URL`) and the credentials (environment,
-profile, instance or container role) on its own. ListFoundationModels is one page, filtered on the server.
-It reports modalities but not token limits, which stay None.
+profile, instance or container role) on its own. ListFoundationModels is one page, filtered on the server;
+only `modelArn` and `modelId` are sure to be in a summary.
 """
 
 from __future__ import annotations
@@ -28,9 +28,7 @@ from botocore.exceptions import (
 from apis.shared.config import ProviderSettings
 from apis.shared.errors import ProviderUnavailableError, RuleViolation
 from apis.shared.providers.listing.models import (
-    ProviderModel,
-    ProviderModelList,
-    model_list,
+    BedrockModelSummary,
     reported,
     status_failure,
     unexpected,
@@ -101,21 +99,19 @@ def _fetch(settings: ProviderSettings, region: str, filters: dict[str, str]) -> 
     return summaries
 
 
-def _provider_model(summary: dict[str, Any]) -> ProviderModel:
-    details: dict[str, Any] = {
-        "lifecycleStatus": summary.get("modelLifecycle", {}).get("status"),
-        "inferenceTypes": list(summary.get("inferenceTypesSupported", [])),
-        "responseStreamingSupported": summary.get("responseStreamingSupported"),
-        "customizations": list(summary.get("customizationsSupported", [])),
-    }
-    return ProviderModel(
+def _summary(summary: dict[str, Any]) -> BedrockModelSummary:
+    """Bedrock's summary in the page's shape: its values as Bedrock spells them, the lifecycle by its status."""
+    lifecycle = summary.get("modelLifecycle") or {}
+    return BedrockModelSummary(
         model_id=summary["modelId"],
         model_name=summary.get("modelName") or summary["modelId"],
-        provider="bedrock",
         provider_name=summary.get("providerName") or "",
-        input_modalities=[modality.lower() for modality in summary.get("inputModalities", [])],
-        output_modalities=[modality.lower() for modality in summary.get("outputModalities", [])],
-        details=details,
+        input_modalities=list(summary.get("inputModalities", [])),
+        output_modalities=list(summary.get("outputModalities", [])),
+        response_streaming_supported=summary.get("responseStreamingSupported"),
+        customizations_supported=list(summary.get("customizationsSupported", [])),
+        inference_types_supported=list(summary.get("inferenceTypesSupported", [])),
+        model_lifecycle=lifecycle.get("status"),
     )
 
 
@@ -127,12 +123,12 @@ async def list_bedrock_models(
     by_output_modality: str | None = None,
     by_inference_type: str | None = None,
     by_customization_type: str | None = None,
-) -> ProviderModelList:
-    """Bedrock's foundation models matching the filters, in BEDROCK_REGION or else `region`.
+) -> list[BedrockModelSummary]:
+    """Bedrock's foundation models matching the filters, in BEDROCK_REGION or else `region`, by model id.
 
     503 when boto3 finds no AWS credentials, 400 when Bedrock refuses a filter, 502 when Bedrock fails.
     """
     filters = _filters(by_provider, by_output_modality, by_inference_type, by_customization_type)
     fetch = partial(_fetch, settings, settings.bedrock_region or region, filters)
     summaries = await anyio.to_thread.run_sync(fetch)
-    return model_list("bedrock", [_provider_model(summary) for summary in summaries])
+    return sorted((_summary(summary) for summary in summaries), key=lambda model: model.model_id)

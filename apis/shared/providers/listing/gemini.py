@@ -1,7 +1,7 @@
 """Gemini's live catalogue (the Gemini Developer API, by API key), through the google-genai SDK.
 
 The listing holds embedding and other non-chat models too: only those that support `generateContent` can
-answer a turn, so only those are kept. It reports token limits but not modalities, which stay empty.
+answer a turn, so only those are kept.
 """
 
 from __future__ import annotations
@@ -19,9 +19,7 @@ from google.genai import types
 from apis.shared.config import ProviderSettings
 from apis.shared.errors import ProviderUnavailableError
 from apis.shared.providers.listing.models import (
-    ProviderModel,
-    ProviderModelList,
-    model_list,
+    GeminiModelSummary,
     reported,
     status_failure,
     unexpected,
@@ -59,25 +57,27 @@ def _provider_errors() -> Iterator[None]:
         raise reported(unexpected(_LABEL), exc) from exc
 
 
-def _provider_model(model: types.Model) -> ProviderModel:
-    name = model.name or ""
-    model_id = name.removeprefix(_MODEL_PREFIX)
-    details: dict[str, object] = {"supportedGenerationMethods": list(model.supported_actions or [])}
-    if model.thinking is not None:
-        details["thinking"] = model.thinking
-    return ProviderModel(
-        model_id=model_id,
-        model_name=model.display_name or model_id,
-        provider="gemini",
-        provider_name="Google",
-        max_input_tokens=model.input_token_limit,
-        max_output_tokens=model.output_token_limit,
-        details=details,
+def _summary(model: types.Model) -> GeminiModelSummary:
+    model_id = (model.name or "").removeprefix(_MODEL_PREFIX)
+    return GeminiModelSummary(
+        name=model_id,
+        base_model_id=None,
+        version=model.version,
+        display_name=model.display_name or model_id,
+        description=model.description,
+        input_token_limit=model.input_token_limit,
+        output_token_limit=model.output_token_limit,
+        supported_generation_methods=list(model.supported_actions or []),
+        thinking=model.thinking,
+        temperature=model.temperature,
+        max_temperature=model.max_temperature,
+        top_p=model.top_p,
+        top_k=model.top_k,
     )
 
 
-async def list_gemini_models(settings: ProviderSettings) -> ProviderModelList:
-    """Every chat model Gemini offers; 503 when no API key is set, 502 when Gemini fails."""
+async def list_gemini_models(settings: ProviderSettings) -> list[GeminiModelSummary]:
+    """Every chat model Gemini offers, by id; 503 when no API key is set, 502 when Gemini fails."""
     if not settings.gemini_api_key:
         raise ProviderUnavailableError(f"Gemini is not configured: set {_CREDENTIALS}")
     http_options = types.HttpOptions(
@@ -85,7 +85,7 @@ async def list_gemini_models(settings: ProviderSettings) -> ProviderModelList:
         timeout=round(settings.provider_timeout_seconds * 1000),  # the SDK counts in milliseconds
         retry_options=types.HttpRetryOptions(attempts=_ATTEMPTS, initial_delay=_RETRY_DELAY_SECONDS),
     )
-    models: list[ProviderModel] = []
+    models: list[GeminiModelSummary] = []
     with (
         _provider_errors(),
         genai.Client(api_key=settings.gemini_api_key, vertexai=False, http_options=http_options) as client,
@@ -94,5 +94,5 @@ async def list_gemini_models(settings: ProviderSettings) -> ProviderModelList:
             # The pager fetches the next page as the loop reaches the end of the current one.
             async for model in await aio.models.list(config=types.ListModelsConfig(page_size=_PAGE_SIZE)):
                 if CHAT_METHOD in (model.supported_actions or []):
-                    models.append(_provider_model(model))
-    return model_list("gemini", models)
+                    models.append(_summary(model))
+    return sorted(models, key=lambda model: model.name)

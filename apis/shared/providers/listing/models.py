@@ -1,7 +1,9 @@
-"""A provider's live catalogue as an admin sees it, and the failures a listing reports.
+"""Each provider's live catalogue as an admin sees it, and the failures a listing reports.
 
-Every provider is described in the same shape, so the admin UI shows Bedrock, OpenAI and Gemini alike; what
-only one provider says goes to `details`, with camelCase keys like the rest of the wire.
+Each provider is described in the shape the reference web client's page for it reads (its
+FoundationModelSummary, OpenAIModelSummary and GeminiModelSummary): the names and words of the provider's own
+API, in camelCase. A value is what the provider's SDK gave, never a guess: what it does not say is null, or an
+empty list where the page counts the items.
 
 A listing fails with
     ProviderUnavailableError (503)  the provider is not configured: the message names the setting to set
@@ -13,9 +15,7 @@ and its message names the provider and the status code, never the SDK's text, wh
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal, TypeVar
-
-from pydantic import Field
+from typing import Literal, TypeVar
 
 from apis.shared.errors import AppError, ProviderError
 from apis.shared.schemas import ApiModel
@@ -26,34 +26,52 @@ ProviderKind = Literal["bedrock", "openai", "gemini"]
 E = TypeVar("E", bound=AppError)
 
 
-class ProviderModel(ApiModel):
-    """One model a provider offers, in the shape of a managed model's catalogue fields."""
+class BedrockModelSummary(ApiModel):
+    """A foundation model as ListFoundationModels summarizes it."""
 
     model_id: str
     model_name: str
-    provider: ProviderKind
     provider_name: str
-    # Lower case ("text", "image"); empty when the provider's listing does not say.
-    input_modalities: list[str] = Field(default_factory=list)
-    output_modalities: list[str] = Field(default_factory=list)
-    # None when the provider's listing does not say: a guess would end up in the catalogue as fact.
-    max_input_tokens: int | None = None
-    max_output_tokens: int | None = None
-    details: dict[str, Any] = Field(default_factory=dict)
+    # Bedrock's words, upper case (TEXT, IMAGE, EMBEDDING), as managed models spell them.
+    input_modalities: list[str]
+    output_modalities: list[str]
+    # None when Bedrock does not say (the field is optional in its API).
+    response_streaming_supported: bool | None
+    customizations_supported: list[str]
+    inference_types_supported: list[str]
+    # The lifecycle's status (ACTIVE, LEGACY), which is all the page shows of it.
+    model_lifecycle: str | None
 
 
-class ProviderModelList(ApiModel):
-    """A provider's whole catalogue: every page, already fetched."""
+class OpenAIModelSummary(ApiModel):
+    """A model as `GET /v1/models` describes it; compatible servers may leave out all but `id`."""
 
-    models: list[ProviderModel]
-    total_count: int
-    provider: ProviderKind
+    id: str
+    # Unix seconds, as OpenAI gives it: the page formats it as a date.
+    created: int | None
+    owned_by: str | None
+    object: str | None
 
 
-def model_list(provider: ProviderKind, models: list[ProviderModel]) -> ProviderModelList:
-    """The list sorted by model id, so that the admin UI shows the same order on every visit."""
-    ordered = sorted(models, key=lambda model: model.model_id)
-    return ProviderModelList(models=ordered, total_count=len(ordered), provider=provider)
+class GeminiModelSummary(ApiModel):
+    """A model as Gemini's `models.list` describes it, through google-genai."""
+
+    # The model's id, without the resource prefix `models/`: what a chat turn and a managed model name it by.
+    name: str
+    # The API's baseModelId, which google-genai does not carry: always None, kept for the page's shape.
+    base_model_id: str | None
+    version: str | None
+    display_name: str
+    description: str | None
+    input_token_limit: int | None
+    output_token_limit: int | None
+    # The API's supportedGenerationMethods (google-genai's `supported_actions`).
+    supported_generation_methods: list[str]
+    thinking: bool | None
+    temperature: float | None
+    max_temperature: float | None
+    top_p: float | None
+    top_k: int | None
 
 
 def reported(error: E, exc: BaseException) -> E:

@@ -1,25 +1,22 @@
 """OpenAI's live catalogue, or that of any OpenAI-compatible server (Ollama, vLLM, LiteLLM...), via the openai SDK.
 
-`GET /v1/models` says only a model's id, owner and creation time: modalities and token limits stay empty.
+`GET /v1/models` says only a model's id, owner, creation time and object type; the SDK does not check the answer,
+and some compatible servers send no more than the id.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import openai
 from openai.types import Model
 
-from apis.shared.clock import to_iso
 from apis.shared.config import ProviderSettings
 from apis.shared.errors import ProviderUnavailableError
 from apis.shared.providers.listing.models import (
-    ProviderModel,
-    ProviderModelList,
-    model_list,
+    OpenAIModelSummary,
     reported,
     status_failure,
     unexpected,
@@ -30,6 +27,8 @@ from apis.shared.providers.listing.models import (
 _PLACEHOLDER_API_KEY = "not-needed"
 # One retry of a timeout, a refused connection, a 429 or a 5xx: an admin is waiting on the page.
 _MAX_RETRIES = 1
+
+T = TypeVar("T")
 
 
 def _label(settings: ProviderSettings) -> str:
@@ -50,26 +49,28 @@ def _provider_errors(settings: ProviderSettings) -> Iterator[None]:
         raise reported(unexpected(label), exc) from exc
 
 
-def _provider_model(model: Model, provider_name: str) -> ProviderModel:
-    # The SDK does not validate answers, and some compatible servers leave out `created` or `owned_by`.
-    details: dict[str, Any] = {}
-    if model.owned_by:
-        details["ownedBy"] = model.owned_by
-    if isinstance(model.created, int):
-        details["created"] = to_iso(datetime.fromtimestamp(model.created, UTC))
-    return ProviderModel(
-        model_id=model.id, model_name=model.id, provider="openai", provider_name=provider_name, details=details
+def _as(kind: type[T], value: Any) -> T | None:
+    """`value` if the server sent one of `kind`, else None: the SDK passes on whatever came."""
+    # bool is an int to isinstance, and never a creation time.
+    return value if isinstance(value, kind) and not isinstance(value, bool) else None
+
+
+def _summary(model: Model) -> OpenAIModelSummary:
+    return OpenAIModelSummary(
+        id=model.id,
+        created=_as(int, model.created),
+        owned_by=_as(str, model.owned_by),
+        object=_as(str, model.object),
     )
 
 
-async def list_openai_models(settings: ProviderSettings) -> ProviderModelList:
-    """Every model the OpenAI endpoint offers; 503 when neither a key nor a base URL is set, 502 on failure."""
+async def list_openai_models(settings: ProviderSettings) -> list[OpenAIModelSummary]:
+    """Every model the OpenAI endpoint offers, by id; 503 when neither a key nor a base URL is set, 502 on failure."""
     if settings.openai_api_key is None and settings.openai_base_url is None:
         raise ProviderUnavailableError(
             "OpenAI is not configured: set OPENAI_API_KEY (or OPENAI_BASE_URL for an OpenAI-compatible server)"
         )
-    provider_name = "OpenAI" if settings.openai_base_url is None else "OpenAI-compatible"
-    models: list[ProviderModel] = []
+    models: list[OpenAIModelSummary] = []
     with _provider_errors(settings):
         async with openai.AsyncOpenAI(
             api_key=settings.openai_api_key or _PLACEHOLDER_API_KEY,
@@ -79,5 +80,5 @@ async def list_openai_models(settings: ProviderSettings) -> ProviderModelList:
         ) as client:
             # The paginator fetches every page the API announces (today's /v1/models sends one).
             async for model in client.models.list():
-                models.append(_provider_model(model, provider_name))
-    return model_list("openai", models)
+                models.append(_summary(model))
+    return sorted(models, key=lambda model: model.id)
