@@ -74,7 +74,7 @@ class BedrockQuery(CatalogueQuery):
 
     by_provider: str | None = Field(default=None, max_length=100)
     by_output_modality: Literal["TEXT", "IMAGE", "EMBEDDING"] | None = None
-    by_inference_type: Literal["ON_DEMAND", "PROVISIONED"] | None = None
+    by_inference_type: Literal["ON_DEMAND", "PROVISIONED", "INFERENCE_PROFILE"] | None = None
     by_customization_type: Literal["FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION"] | None = None
 
     @field_validator("by_output_modality", "by_inference_type", "by_customization_type", mode="before")

@@ -148,6 +148,16 @@ async def test_inference_and_customization_filters_reach_bedrock_and_apply(bedro
     }
 
 
+async def test_an_inference_type_bedrock_cannot_filter_by_is_applied_here(bedrock_fake: BedrockFake) -> None:
+    bedrock_fake.state.models = list(CATALOGUE)
+
+    listing = await list_bedrock_models(provider_settings(), region="us-east-1", by_inference_type="inference_profile")
+
+    # ListFoundationModels accepts ON_DEMAND and PROVISIONED only; the summaries report INFERENCE_PROFILE too.
+    assert [model.model_id for model in listing] == ["anthropic.claude-sonnet-4-20250514-v1:0"]
+    assert bedrock_fake.state.requests[0].query == {}
+
+
 async def test_a_filter_bedrock_refuses_is_400(caplog: pytest.LogCaptureFixture, bedrock_fake: BedrockFake) -> None:
     with pytest.raises(RuleViolation) as raised:
         await list_bedrock_models(provider_settings(), region="us-east-1", by_output_modality="hologram")

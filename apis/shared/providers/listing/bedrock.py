@@ -65,14 +65,20 @@ def _provider_errors() -> Iterator[None]:
         raise reported(unexpected(_LABEL), exc) from exc
 
 
+# ListFoundationModels filters by these inference types only; the summaries also report others (for example
+# INFERENCE_PROFILE), which the admin page offers as filters once it has seen them: those are applied here.
+_UPSTREAM_INFERENCE_TYPES = frozenset({"ON_DEMAND", "PROVISIONED"})
+
+
 def _filters(
     by_provider: str | None, by_output_modality: str | None, by_inference_type: str | None, by_customization: str | None
 ) -> dict[str, str]:
-    """The request's filters; the enumerated ones upper-cased, as Bedrock spells them ("text" -> "TEXT")."""
+    """The request's filters Bedrock applies; the enumerated ones upper-cased, as Bedrock spells them."""
+    inference_type = by_inference_type.upper() if by_inference_type else None
     filters = {
         "byProvider": by_provider,
         "byOutputModality": by_output_modality.upper() if by_output_modality else None,
-        "byInferenceType": by_inference_type.upper() if by_inference_type else None,
+        "byInferenceType": inference_type if inference_type in _UPSTREAM_INFERENCE_TYPES else None,
         "byCustomizationType": by_customization.upper() if by_customization else None,
     }
     return {name: value for name, value in filters.items() if value}
@@ -131,4 +137,8 @@ async def list_bedrock_models(
     filters = _filters(by_provider, by_output_modality, by_inference_type, by_customization_type)
     fetch = partial(_fetch, settings, settings.bedrock_region or region, filters)
     summaries = await anyio.to_thread.run_sync(fetch)
-    return sorted((_summary(summary) for summary in summaries), key=lambda model: model.model_id)
+    models = (_summary(summary) for summary in summaries)
+    inference_type = by_inference_type.upper() if by_inference_type else None
+    if inference_type is not None and inference_type not in _UPSTREAM_INFERENCE_TYPES:
+        models = (model for model in models if inference_type in model.inference_types_supported)
+    return sorted(models, key=lambda model: model.model_id)
