@@ -97,9 +97,9 @@ def workbook(*rows: Sequence[object]) -> bytes:
 
 
 async def put_bytes(services: Services, url: str, data: bytes, content_type: str) -> httpx.Response:
-    """PUT to an upload URL: the app API's own (a path) or a presigned storage URL (absolute), no bearer token."""
+    """PUT to an upload URL, no bearer token: the app API's own (absolute, or a path) or a presigned S3 URL."""
     headers = {"Content-Type": content_type}
-    if url.startswith("/"):
+    if url.startswith(("/", str(services.app.base_url))):
         return await services.app.put(url, content=data, headers=headers)
     async with httpx.AsyncClient() as client:
         return await client.put(url, content=data, headers=headers)
@@ -118,7 +118,7 @@ async def upload(
     """Presign, PUT and complete one file; the completed file's JSON."""
     presigned = await presign(services, user_id, session_id, filename, mime_type, len(data))
     assert presigned.status_code == 200, presigned.text
-    put = await put_bytes(services, presigned.json()["uploadUrl"], data, mime_type)
+    put = await put_bytes(services, presigned.json()["presignedUrl"], data, mime_type)
     assert put.status_code == 200, put.text
     upload_id = presigned.json()["uploadId"]
     completed = await services.app.post(f"/files/{upload_id}/complete", headers=services.auth(user_id))

@@ -294,6 +294,11 @@ class FilesSettings(BaseSettings):
     # for them every FILES_SWEEP_INTERVAL_SECONDS (0: never).
     files_stale_upload_seconds: int = Field(default=86_400, ge=60)
     files_sweep_interval_seconds: float = Field(default=3600.0, ge=0)
+    # The app API's address as browsers reach it (https://chat.example.edu/api): local upload URLs start with it.
+    # Unset: the address each request came in on, which X-Forwarded-Proto, -Host and -Prefix may name when the
+    # connection comes from a proxy listed in APP_API_FORWARDED_ALLOW_IPS (addresses, networks or *; none).
+    app_api_public_url: str | None = None
+    app_api_forwarded_allow_ips: str = ""
 
     @property
     def allowed_types(self) -> list[str]:
@@ -308,6 +313,15 @@ class FilesSettings(BaseSettings):
             raise ValueError(f"FILES_ALLOWED_TYPES names unknown types: {', '.join(unknown)}")
         if self.files_stale_upload_seconds < self.files_upload_url_seconds:
             raise ValueError("FILES_STALE_UPLOAD_SECONDS must not be shorter than FILES_UPLOAD_URL_SECONDS")
+        return self
+
+    @model_validator(mode="after")
+    def _check_public_address(self) -> Self:
+        from apis.shared.files.public_address import parse_allowed_proxies, parse_public_url
+
+        if self.app_api_public_url:
+            parse_public_url(self.app_api_public_url)
+        parse_allowed_proxies(self.app_api_forwarded_allow_ips)
         return self
 
 

@@ -272,3 +272,81 @@ async def test_a_file_that_is_not_ready_cannot_be_downloaded(files_services: Ser
 
     assert response.status_code == 409
     assert response.json()["code"] == "file_not_ready"
+
+
+async def test_presign_answers_an_absolute_presigned_url_on_both_backends(files_services: Services) -> None:
+    services, user = files_services, random_user_id()
+
+    presigned = (await presign(services, user, random_session_id(), "a.png", "image/png", len(PNG))).json()
+
+    assert set(presigned) == {"uploadId", "presignedUrl", "expiresAt", "uploadUrl"}
+    assert presigned["presignedUrl"].startswith("http")
+    if services.settings.storage.storage_backend == "dynamodb":
+        assert "X-Amz-Signature=" in presigned["presignedUrl"]
+        assert presigned["uploadUrl"] == presigned["presignedUrl"]
+    else:
+        assert presigned["presignedUrl"] == "http://app" + presigned["uploadUrl"]
+    assert (await put_bytes(services, presigned["presignedUrl"], PNG, "image/png")).status_code == 200
+
+
+# (name, type, size): distinct sizes and types, uploaded in this order.
+SORTABLE = [("b.csv", "text/csv", 30), ("c.md", "text/markdown", 10), ("a.txt", "text/plain", 20)]
+ORDERS = {
+    ("date", "desc"): ["a.txt", "c.md", "b.csv"],
+    ("date", "asc"): ["b.csv", "c.md", "a.txt"],
+    ("size", "desc"): ["b.csv", "a.txt", "c.md"],
+    ("size", "asc"): ["c.md", "a.txt", "b.csv"],
+    ("type", "desc"): ["a.txt", "c.md", "b.csv"],
+    ("type", "asc"): ["b.csv", "c.md", "a.txt"],
+}
+
+
+async def test_the_list_sorts_by_date_size_and_type_and_pages_by_cursor(files_services: Services) -> None:
+    services, user, session_id = files_services, random_user_id(), random_session_id()
+    for name, mime_type, size in SORTABLE:
+        await upload(services, user, session_id, name, mime_type, b"x" * size)
+    headers = services.auth(user)
+
+    for (sort_by, sort_order), expected in ORDERS.items():
+        seen, cursor, pages = [], None, 0
+        while True:
+            params: dict[str, str | int] = {"limit": 2, "sortBy": sort_by, "sortOrder": sort_order}
+            if cursor:
+                params["cursor"] = cursor
+            page = (await services.app.get("/files", params=params, headers=headers)).json()
+            seen += [f["filename"] for f in page["files"]]
+            assert page["nextCursor"] == page["nextToken"]
+            assert page["totalCount"] == len(SORTABLE)
+            cursor, pages = page["nextCursor"], pages + 1
+            if cursor is None:
+                break
+        assert (seen, pages) == (expected, 2), (sort_by, sort_order)
+    one_session = await services.app.get(
+        "/files", params={"sessionId": session_id, "sortBy": "size", "sortOrder": "asc"}, headers=headers
+    )
+    assert [f["filename"] for f in one_session.json()["files"]] == ORDERS[("size", "asc")]
+    assert one_session.json()["totalCount"] is None
+
+
+async def test_the_list_refuses_unknown_orders_and_cursors_of_another_list(files_services: Services) -> None:
+    services, user, session_id = files_services, random_user_id(), random_session_id()
+    for name, mime_type, size in SORTABLE:
+        await upload(services, user, session_id, name, mime_type, b"x" * size)
+    headers = services.auth(user)
+    by_size: dict[str, str | int] = {"limit": 1, "sortBy": "size"}
+    cursor = (await services.app.get("/files", params=by_size, headers=headers)).json()["nextCursor"]
+
+    responses = [
+        await services.app.get("/files", params={"sortBy": "name"}, headers=headers),
+        await services.app.get("/files", params={"sortOrder": "up"}, headers=headers),
+        await services.app.get("/files", params={"cursor": cursor, "sortBy": "type"}, headers=headers),
+        await services.app.get(
+            "/files", params={"cursor": cursor, "sortBy": "size", "sortOrder": "asc"}, headers=headers
+        ),
+        await services.app.get("/files", params={**by_size, "cursor": cursor, "next_token": "other"}, headers=headers),
+    ]
+    resumed = await services.app.get("/files", params={**by_size, "next_token": cursor}, headers=headers)
+
+    assert [r.status_code for r in responses] == [422, 422, 400, 400, 400]
+    assert {r.json()["code"] for r in responses[2:]} == {"invalid_page_token"}
+    assert [f["filename"] for f in resumed.json()["files"]] == ["a.txt"], "next_token takes the cursor too"

@@ -9,8 +9,10 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 
 from apis.app_api.deps import AppSettings, BlobsStore, CurrentUser, FilesRepo, SessionsRepo
+from apis.app_api.files.dependencies import AppApiUrl
 from apis.app_api.files.schemas import CompleteOut, FilePage, FileRead, PresignIn, PresignOut, QuotaOut
-from apis.shared.files import FileTooLarge
+from apis.shared.errors import InvalidPageToken
+from apis.shared.files import FileSort, FileSortBy, FileTooLarge, SortOrder
 from apis.shared.files import service as files_service
 from apis.shared.files.upload_tokens import UploadTokens, UploadUrlInvalid
 
@@ -18,6 +20,7 @@ router = APIRouter(prefix="/files", tags=["files"])
 
 UploadIdPath = Annotated[str, Path(min_length=1, max_length=64, description="the upload's id")]
 NextToken = Annotated[str | None, Query(max_length=2048, description="the nextToken of the previous page")]
+Cursor = Annotated[str | None, Query(max_length=2048, description="the nextCursor of the previous page")]
 
 
 def get_upload_tokens(request: Request) -> UploadTokens | None:
@@ -37,8 +40,9 @@ async def presign_upload(
     blobs: BlobsStore,
     settings: AppSettings,
     upload_tokens: UploadTokensDep,
+    app_api_url: AppApiUrl,
 ) -> PresignOut:
-    """A pending upload and the URL to PUT its bytes to; the conversation is created if it is new."""
+    """A pending upload and the absolute URL to PUT its bytes to; the conversation is created if it is new."""
     upload = await files_service.presign(
         sessions=sessions,
         files=files,
@@ -50,8 +54,14 @@ async def presign_upload(
         filename=body.filename,
         mime_type=body.mime_type,
         size_bytes=body.size_bytes,
+        app_api_url=app_api_url,
     )
-    return PresignOut(upload_id=upload.upload_id, upload_url=upload.upload_url, expires_at=upload.expires_at)
+    return PresignOut(
+        upload_id=upload.upload_id,
+        presigned_url=upload.url,
+        expires_at=upload.expires_at,
+        upload_url=upload.path_or_url,
+    )
 
 
 @router.put("/uploads/{token}", status_code=status.HTTP_200_OK, response_class=Response)
@@ -95,17 +105,33 @@ async def complete_upload(
 async def list_files(
     user: CurrentUser,
     files: FilesRepo,
+    settings: AppSettings,
     session_id: Annotated[str | None, Query(alias="sessionId", max_length=128)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Cursor = None,
     next_token: NextToken = None,
+    sort_by: Annotated[FileSortBy, Query(alias="sortBy")] = FileSortBy.DATE,
+    sort_order: Annotated[SortOrder, Query(alias="sortOrder")] = SortOrder.DESC,
 ) -> FilePage:
-    """The caller's ready files, newest first, optionally of one conversation."""
+    """The caller's ready files sorted by date (upload), size or type, optionally of one conversation."""
+    if cursor is not None and next_token is not None and cursor != next_token:
+        raise InvalidPageToken("cursor and next_token name different pages: send one of them")
     page = await files_service.list_files(
-        files=files, user_id=user.user_id, limit=limit, page_token=next_token, session_id=session_id
+        files=files,
+        user_id=user.user_id,
+        limit=limit,
+        page_token=cursor or next_token,
+        session_id=session_id,
+        sort=FileSort(sort_by, sort_order),
     )
+    total = None
+    if session_id is None:
+        total = (await files_service.quota(files=files, user_id=user.user_id, settings=settings.files)).file_count
     return FilePage(
         files=[FileRead.model_validate(record, from_attributes=True) for record in page.items],
+        next_cursor=page.next_token,
         next_token=page.next_token,
+        total_count=total,
     )
 
 

@@ -19,8 +19,14 @@ class PresignIn(ApiModel):
 
 class PresignOut(ApiModel):
     upload_id: str
-    upload_url: str = Field(description="PUT the bytes here, with the declared mimeType as Content-Type")
+    presigned_url: str = Field(
+        description="an absolute URL: PUT the bytes there, with the declared mimeType as Content-Type and no token"
+    )
     expires_at: str
+    upload_url: str = Field(
+        deprecated=True,
+        description="earlier versions' field: on the local backend the path of presignedUrl alone, else the same",
+    )
 
 
 class CompleteOut(ApiModel):
@@ -42,8 +48,12 @@ class FileRead(ApiModel):
 
 
 class FilePage(ApiModel):
+    """A page of the reference's file list; `nextToken` is `nextCursor` under our lists' usual name."""
+
     files: list[FileRead]
+    next_cursor: str | None
     next_token: str | None
+    total_count: int | None = Field(description="the caller's ready files in all; null for one session's list")
 
 
 class QuotaOut(ApiModel):

@@ -11,6 +11,7 @@ from apis.shared.files.exceptions import (
     StorageQuotaExceeded,
 )
 from apis.shared.files.file_types import FILE_TYPES, AttachmentKind, FileType, declared_type, type_of
+from apis.shared.files.listing import FileSort, FileSortBy, SortOrder
 from apis.shared.files.models import ATTACHMENT_KEY_PATTERN, FileRecord, FileStatus, FileUsage, attachment_key
 from apis.shared.files.repository import BlobStore, FileRepository
 
@@ -26,11 +27,14 @@ __all__ = [
     "FileNotPending",
     "FileRecord",
     "FileRepository",
+    "FileSort",
+    "FileSortBy",
     "FileStatus",
     "FileTooLarge",
     "FileType",
     "FileTypeNotAllowed",
     "FileUsage",
+    "SortOrder",
     "StorageQuotaExceeded",
     "attachment_key",
     "declared_type",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from apis.shared.files.listing import NEWEST_FIRST, FileSort
 from apis.shared.files.models import FileRecord, FileUsage
 from apis.shared.pagination import Page
 
@@ -53,9 +54,22 @@ class FileRepository(Protocol):
         ...
 
     async def list_files(
-        self, user_id: str, *, limit: int, page_token: str | None = None, session_id: str | None = None
+        self,
+        user_id: str,
+        *,
+        limit: int,
+        page_token: str | None = None,
+        session_id: str | None = None,
+        sort: FileSort = NEWEST_FIRST,
     ) -> Page[FileRecord]:
-        """The caller's ready files, newest first, optionally only those of one session."""
+        """The caller's ready files in the order of `sort` (then by upload id), optionally of one session.
+
+        Every ready file is on exactly one page; the token (listing.py) resumes after the last file shown and
+        is refused with `InvalidPageToken` when given with another sort or session. On DynamoDB the size and
+        type orders are read from global indexes, which are eventually consistent (a file completed or
+        deleted a moment ago may be missing from them, or still listed, for a moment) and put files of equal
+        size or type in their own order.
+        """
         ...
 
     async def list_session_files(self, user_id: str, session_id: str) -> list[FileRecord]:

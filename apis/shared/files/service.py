@@ -26,6 +26,7 @@ from apis.shared.files.exceptions import (
     StorageQuotaExceeded,
 )
 from apis.shared.files.file_types import FileType, declared_type, type_of
+from apis.shared.files.listing import NEWEST_FIRST, FileSort
 from apis.shared.files.models import FileRecord, FileStatus, FileUsage, attachment_key
 from apis.shared.files.repository import BlobStore, FileRepository
 from apis.shared.files.upload_tokens import UploadGrant, UploadTokens
@@ -38,9 +39,13 @@ LOCAL_UPLOAD_PATH = "/files/uploads/"
 
 @dataclass(frozen=True, slots=True)
 class PresignedUpload:
+    """`url` takes one PUT of the bytes from anywhere: S3's presigned URL, or the app API's own absolute one."""
+
     upload_id: str
-    upload_url: str
+    url: str
     expires_at: str
+    # The local URL's path alone, as earlier versions answered `uploadUrl` (the same as `url` on S3).
+    path_or_url: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,11 +114,13 @@ async def presign(
     filename: str,
     mime_type: str,
     size_bytes: int,
+    app_api_url: str,
 ) -> PresignedUpload:
     """A pending record and a URL that takes its bytes: 400 type, 413 size (before quota), 403 quota.
 
     The conversation is created if it is new (a file may be attached before the first message); another
-    user's session id is a 404, so no file is ever filed under someone else's conversation.
+    user's session id is a 404, so no file is ever filed under someone else's conversation. `app_api_url`
+    is where browsers reach the app API (public_address.py): a local upload URL starts with it.
     """
     file_type = declared_type(filename, mime_type, settings.allowed_types)
     check_size(filename, size_bytes, settings)
@@ -132,9 +139,12 @@ async def presign(
         size_bytes=size_bytes,
         expires_in=settings.files_upload_url_seconds,
     )
-    if url is None:
-        url = LOCAL_UPLOAD_PATH + _local_upload_token(upload_tokens, record, expires_at)
-    return PresignedUpload(upload_id=record.upload_id, upload_url=url, expires_at=to_iso(expires_at))
+    if url is not None:
+        return PresignedUpload(upload_id=record.upload_id, url=url, expires_at=to_iso(expires_at), path_or_url=url)
+    path = LOCAL_UPLOAD_PATH + _local_upload_token(upload_tokens, record, expires_at)
+    return PresignedUpload(
+        upload_id=record.upload_id, url=app_api_url + path, expires_at=to_iso(expires_at), path_or_url=path
+    )
 
 
 def _local_upload_token(upload_tokens: UploadTokens | None, record: FileRecord, expires_at: datetime) -> str:
@@ -208,9 +218,15 @@ def content_problem(filename: str, file_type: FileType, data: bytes, *, declared
 
 
 async def list_files(
-    *, files: FileRepository, user_id: str, limit: int, page_token: str | None = None, session_id: str | None = None
+    *,
+    files: FileRepository,
+    user_id: str,
+    limit: int,
+    page_token: str | None = None,
+    session_id: str | None = None,
+    sort: FileSort = NEWEST_FIRST,
 ) -> Page[FileRecord]:
-    return await files.list_files(user_id, limit=limit, page_token=page_token, session_id=session_id)
+    return await files.list_files(user_id, limit=limit, page_token=page_token, session_id=session_id, sort=sort)
 
 
 async def download(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from functools import partial
 from typing import TYPE_CHECKING, cast
 
@@ -32,6 +33,8 @@ BACKEND = "dynamodb"
 # Creating a table takes seconds on AWS; moto and LocalStack answer ACTIVE at once.
 _WAIT_DELAY_SECONDS = 1
 _WAIT_ATTEMPTS = 120
+# An index added to a table that holds data is filled first: minutes for a large table.
+_INDEX_WAIT_ATTEMPTS = 3600
 _MISSING_BUCKET_CODES = frozenset({"404", "NoSuchBucket", "NotFound"})
 
 
@@ -122,12 +125,40 @@ def _ensure_table(client: DynamoDBClient, name: str) -> str:
     )
     table = client.describe_table(TableName=name)["Table"]
     present = {index["IndexName"] for index in table.get("LocalSecondaryIndexes", [])}
-    present |= {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
-    missing = [index.name for index in schema.INDEXES if index.name not in present]
+    missing = [index.name for index in schema.INDEXES if index.kind == "local" and index.name not in present]
     if missing:
         # A local index can only be made with its table: this one was made by something else.
         raise record(StorageError(f"table {name} exists without the index {', '.join(missing)}: recreate it"))
-    return f"table {name}: {'created' if created else 'exists'}"
+    added = [_ensure_global_index(client, name, index) for index in schema.INDEXES if index.kind == "global"]
+    lines = [f"table {name}: {'created' if created else 'exists'}", *(line for line in added if line)]
+    return "; ".join(lines)
+
+
+def _global_index_status(client: DynamoDBClient, name: str, index_name: str) -> str | None:
+    indexes = client.describe_table(TableName=name)["Table"].get("GlobalSecondaryIndexes", [])
+    return next((index.get("IndexStatus", "ACTIVE") for index in indexes if index["IndexName"] == index_name), None)
+
+
+def _ensure_global_index(client: DynamoDBClient, name: str, index: schema.Index) -> str | None:
+    """Add a global index a table made by an earlier version lacks, and wait until DynamoDB has filled it.
+
+    One at a time, as DynamoDB creates them. An index another instance is adding is waited for; two instances
+    that ask for the same index at the same moment see one refused (ResourceInUseException), and running the
+    command again waits for it. A line for the output when one was added, else None.
+    """
+    added = _global_index_status(client, name, index.name) is None
+    if added:
+        client.update_table(
+            TableName=name,
+            AttributeDefinitions=schema.attribute_definitions((index,)),
+            GlobalSecondaryIndexUpdates=[{"Create": schema.index_request(index)}],
+        )
+    for _ in range(_INDEX_WAIT_ATTEMPTS):
+        status = _global_index_status(client, name, index.name)
+        if status == "ACTIVE":
+            return f"index {index.name}: created" if added else None
+        time.sleep(_WAIT_DELAY_SECONDS)
+    raise record(StorageError(f"table {name}: the index {index.name} is not ready yet; run this again later"))
 
 
 def _ensure_bucket(client: S3Client, name: str, region: str) -> str:

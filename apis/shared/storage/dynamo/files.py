@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from apis.shared.errors import ConflictError
 from apis.shared.files.exceptions import FileNotPending, StorageQuotaExceeded
+from apis.shared.files.listing import NEWEST_FIRST, FileCursor, FileSort, FileSortBy, decode_cursor, encode_cursor
 from apis.shared.files.models import FileRecord, FileStatus, FileUsage
-from apis.shared.pagination import Page, decode_token, encode_token
+from apis.shared.pagination import Page
 from apis.shared.storage.dynamo import file_items as codec
 from apis.shared.storage.dynamo import schema
 from apis.shared.storage.dynamo.client import Item, Table, serialize
@@ -30,6 +31,7 @@ _FILTERED_PAGE_SIZE = 100  # the list reads this many items a page, as pending a
 _SESSION_PAGE_SIZE = 1000  # a session's files are read in pages of this many
 _CHECK_FAILED = "ConditionalCheckFailed"
 _UNCHANGED = "#status = :seen AND #size = :size"
+_SORT_INDEXES = {FileSortBy.SIZE: schema.FILES_BY_SIZE, FileSortBy.TYPE: schema.FILES_BY_TYPE}
 _NAMES = {"#status": codec.STATUS, "#size": codec.SIZE_BYTES}
 
 
@@ -167,37 +169,23 @@ class DynamoFileRepository:
         raise self._table.busy()
 
     async def list_files(
-        self, user_id: str, *, limit: int, page_token: str | None = None, session_id: str | None = None
+        self,
+        user_id: str,
+        *,
+        limit: int,
+        page_token: str | None = None,
+        session_id: str | None = None,
+        sort: FileSort = NEWEST_FIRST,
     ) -> Page[FileRecord]:
-        after = decode_token(page_token, fields=("uploadId",))["uploadId"] if page_token is not None else None
-        names = {"#pk": schema.PARTITION_KEY, "#sk": schema.SORT_KEY, "#status": codec.STATUS}
-        values: dict[str, Any] = {":pk": codec.files_pk(user_id), ":ready": FileStatus.READY.value}
-        if after is None:
-            key_condition = "#pk = :pk AND begins_with(#sk, :prefix)"
-            values[":prefix"] = codec.FILE_SK_PREFIX
-        else:
-            # Only file items sort below a file key in this partition (the usage item's `USAGE` sorts above).
-            key_condition = "#pk = :pk AND #sk < :after"
-            values[":after"] = codec.file_sk(after)
-        filters = ["#status = :ready"]
-        if session_id is not None:
-            names["#session"], values[":session"] = codec.SESSION_ID, session_id
-            filters.append("#session = :session")
-        request: QueryInputTypeDef = {
-            "TableName": self._table.name,
-            "KeyConditionExpression": key_condition,
-            "FilterExpression": " AND ".join(filters),
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": serialize(values),
-            "ScanIndexForward": False,
-            "ConsistentRead": True,
-        }
+        after = decode_cursor(page_token, sort=sort, session_id=session_id) if page_token is not None else None
+        request = _list_request(self._table.name, user_id, sort=sort, session_id=session_id, after=after)
         # One more than a page tells whether another page exists; the token is the last item returned, so
         # whatever was read beyond it is read again next time rather than skipped.
         found = await self._table.query(request, want=limit + 1, page_size=_FILTERED_PAGE_SIZE)
         items = [codec.file_from_item(item) for item in found[:limit]]
         more = len(found) > limit
-        return Page(items=items, next_token=encode_token({"uploadId": items[-1].upload_id}) if more else None)
+        token = encode_cursor(items[-1], sort=sort, session_id=session_id) if more else None
+        return Page(items=items, next_token=token)
 
     async def list_session_files(self, user_id: str, session_id: str) -> list[FileRecord]:
         index = codec.FILES_BY_SESSION
@@ -236,3 +224,64 @@ class DynamoFileRepository:
             "ScanIndexForward": True,
         }
         return [codec.file_from_item(item) for item in await self._table.query(request, want=limit)]
+
+
+def _read_path(
+    sort: FileSort, session_id: str | None
+) -> tuple[schema.Index | None, str, dict[str, str], dict[str, Any]]:
+    """The index an order is read from (None: the table's own keys), its key condition, and that condition's
+    names and values besides the partition's.
+
+    By upload: the table's keys (`sk` is FILE#{uploadId}), or lsi1 for one session ({sessionId}#{uploadId}).
+    By size or type: gsi2 or gsi3, keyed by the user's files partition and the record's own `sizeBytes` or
+    `mimeType`; one session's files are filtered there.
+    """
+    sort_index = _SORT_INDEXES.get(sort.by)
+    if sort_index is not None:
+        return sort_index, "#pk = :pk", {}, {}
+    condition = "#pk = :pk AND begins_with(#key, :prefix)"
+    if session_id is not None:
+        index = codec.FILES_BY_SESSION
+        return index, condition, {"#key": index.sort_key}, {":prefix": codec.session_files_prefix(session_id)}
+    return None, condition, {"#key": schema.SORT_KEY}, {":prefix": codec.FILE_SK_PREFIX}
+
+
+def _start_key(index: schema.Index | None, pk: str, session_id: str | None, after: FileCursor) -> Item:
+    """The key, in the index read, of the last file shown: DynamoDB resumes just after it."""
+    key: dict[str, Any] = {schema.PARTITION_KEY: pk, schema.SORT_KEY: codec.file_sk(after.upload_id)}
+    if index is codec.FILES_BY_SESSION and session_id is not None:
+        key[index.sort_key] = codec.file_session_sk(session_id, after.upload_id)
+    elif index is not None:
+        key[index.sort_key] = after.value
+    return serialize(key)
+
+
+def _list_request(
+    table_name: str, user_id: str, *, sort: FileSort, session_id: str | None, after: FileCursor | None
+) -> QueryInputTypeDef:
+    """The Query of one user's ready files in the order of `sort`, resuming after `after` (see `_read_path`).
+
+    The table and its local index read consistently; global indexes read eventually consistently.
+    """
+    pk = codec.files_pk(user_id)
+    index, condition, key_names, key_values = _read_path(sort, session_id)
+    names = {"#pk": schema.PARTITION_KEY, "#status": codec.STATUS, **key_names}
+    values: dict[str, Any] = {":pk": pk, ":ready": FileStatus.READY.value, **key_values}
+    filters = ["#status = :ready"]
+    if session_id is not None and index is not codec.FILES_BY_SESSION:
+        names["#session"], values[":session"] = codec.SESSION_ID, session_id
+        filters.append("#session = :session")
+    request: QueryInputTypeDef = {
+        "TableName": table_name,
+        "KeyConditionExpression": condition,
+        "FilterExpression": " AND ".join(filters),
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": serialize(values),
+        "ScanIndexForward": not sort.descending,
+        "ConsistentRead": index is None or index.kind == "local",
+    }
+    if index is not None:
+        request["IndexName"] = index.name
+    if after is not None:
+        request["ExclusiveStartKey"] = _start_key(index, pk, session_id, after)
+    return request

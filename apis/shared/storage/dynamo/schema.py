@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:  # the stubs are a development dependency; nothing here needs them at run time
+    from mypy_boto3_dynamodb.literals import ScalarAttributeTypeType
     from mypy_boto3_dynamodb.type_defs import (
         AttributeDefinitionTypeDef,
         CreateTableInputTypeDef,
@@ -25,18 +26,27 @@ SORT_KEY = "sk"
 
 @dataclass(frozen=True, slots=True)
 class Index:
-    """A secondary index: local ones share the table's partition key, global ones bring their own."""
+    """A secondary index: local ones share the table's partition key, global ones bring their own.
+
+    Global indexes can be added to a table that exists (`colloquy storage init` does), local ones cannot.
+    """
 
     name: str
     partition_key: str
     sort_key: str
     kind: Literal["local", "global"]
+    sort_key_type: Literal["S", "N"] = "S"
 
 
 SESSIONS_BY_LAST_MESSAGE = Index(name="lsi1", partition_key=PARTITION_KEY, sort_key="lsi1sk", kind="local")
 # Lists across owners (every user, for admins): an item joins it by carrying gsi1pk (a kind) and gsi1sk.
 BY_KIND = Index(name="gsi1", partition_key="gsi1pk", sort_key="gsi1sk", kind="global")
-INDEXES: tuple[Index, ...] = (SESSIONS_BY_LAST_MESSAGE, BY_KIND)
+# A user's files by size and by type: keyed on attributes every file record has carried from the start, so
+# DynamoDB fills them with the files already stored when they are added. Any other item with a top-level
+# `sizeBytes` (a number) or `mimeType` (a string) joins them too, under its own partition.
+FILES_BY_SIZE = Index(name="gsi2", partition_key=PARTITION_KEY, sort_key="sizeBytes", kind="global", sort_key_type="N")
+FILES_BY_TYPE = Index(name="gsi3", partition_key=PARTITION_KEY, sort_key="mimeType", kind="global")
+INDEXES: tuple[Index, ...] = (SESSIONS_BY_LAST_MESSAGE, BY_KIND, FILES_BY_SIZE, FILES_BY_TYPE)
 
 
 def _key_schema(partition_key: str, sort_key: str) -> list[KeySchemaElementTypeDef]:
@@ -46,7 +56,7 @@ def _key_schema(partition_key: str, sort_key: str) -> list[KeySchemaElementTypeD
     ]
 
 
-def _index_request(index: Index) -> GlobalSecondaryIndexTypeDef:
+def index_request(index: Index) -> GlobalSecondaryIndexTypeDef:
     """An index projecting every attribute, so a query on it needs no second read of the table."""
     return {
         "IndexName": index.name,
@@ -55,23 +65,22 @@ def _index_request(index: Index) -> GlobalSecondaryIndexTypeDef:
     }
 
 
+def attribute_definitions(indexes: tuple[Index, ...] = INDEXES) -> list[AttributeDefinitionTypeDef]:
+    """The type of every key attribute of the table and of `indexes`: strings, but for numeric sort keys."""
+    types: dict[str, ScalarAttributeTypeType] = {PARTITION_KEY: "S", SORT_KEY: "S"}
+    for index in indexes:
+        types.setdefault(index.partition_key, "S")
+        types.setdefault(index.sort_key, index.sort_key_type)
+    return [{"AttributeName": name, "AttributeType": kind} for name, kind in types.items()]
+
+
 def create_table_request(table_name: str) -> CreateTableInputTypeDef:
-    """The CreateTable call for `table_name`, with every declared index; all key attributes are strings."""
-    key_names = dict.fromkeys(
-        [
-            PARTITION_KEY,
-            SORT_KEY,
-            *(name for index in INDEXES for name in (index.partition_key, index.sort_key)),
-        ]
-    )
-    definitions: list[AttributeDefinitionTypeDef] = [
-        {"AttributeName": name, "AttributeType": "S"} for name in key_names
-    ]
-    local: list[LocalSecondaryIndexTypeDef] = [_index_request(index) for index in INDEXES if index.kind == "local"]
-    global_: list[GlobalSecondaryIndexTypeDef] = [_index_request(index) for index in INDEXES if index.kind == "global"]
+    """The CreateTable call for `table_name`, with every declared index."""
+    local: list[LocalSecondaryIndexTypeDef] = [index_request(index) for index in INDEXES if index.kind == "local"]
+    global_: list[GlobalSecondaryIndexTypeDef] = [index_request(index) for index in INDEXES if index.kind == "global"]
     request: CreateTableInputTypeDef = {
         "TableName": table_name,
-        "AttributeDefinitions": definitions,
+        "AttributeDefinitions": attribute_definitions(),
         "KeySchema": _key_schema(PARTITION_KEY, SORT_KEY),
         "BillingMode": "PAY_PER_REQUEST",
     }

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from apis.shared.errors import ConflictError
 from apis.shared.files.exceptions import FileNotPending, StorageQuotaExceeded
+from apis.shared.files.listing import NEWEST_FIRST, FileSort, decode_cursor, encode_cursor
 from apis.shared.files.models import FileRecord, FileStatus, FileUsage
-from apis.shared.pagination import Page, decode_token, encode_token
-
-_CURSOR = ("uploadId",)
+from apis.shared.pagination import Page
 
 
 class MemoryFileRepository:
@@ -73,9 +72,15 @@ class MemoryFileRepository:
         return record
 
     async def list_files(
-        self, user_id: str, *, limit: int, page_token: str | None = None, session_id: str | None = None
+        self,
+        user_id: str,
+        *,
+        limit: int,
+        page_token: str | None = None,
+        session_id: str | None = None,
+        sort: FileSort = NEWEST_FIRST,
     ) -> Page[FileRecord]:
-        after = decode_token(page_token, fields=_CURSOR)["uploadId"] if page_token is not None else None
+        after = decode_cursor(page_token, sort=sort, session_id=session_id) if page_token is not None else None
         matching = sorted(
             (
                 record
@@ -83,14 +88,18 @@ class MemoryFileRepository:
                 if record.user_id == user_id
                 and record.status == FileStatus.READY
                 and (session_id is None or record.session_id == session_id)
-                and (after is None or record.upload_id < after)
             ),
-            key=lambda record: record.upload_id,
-            reverse=True,
+            key=sort.key,
+            reverse=sort.descending,
         )
+        if after is not None:
+            matching = [
+                r for r in matching if (sort.key(r) < after.key if sort.descending else sort.key(r) > after.key)
+            ]
         items = [record.model_copy() for record in matching[:limit]]
         more = len(matching) > limit
-        return Page(items=items, next_token=encode_token({"uploadId": items[-1].upload_id}) if more else None)
+        token = encode_cursor(items[-1], sort=sort, session_id=session_id) if more else None
+        return Page(items=items, next_token=token)
 
     async def list_session_files(self, user_id: str, session_id: str) -> list[FileRecord]:
         return [

@@ -13,11 +13,13 @@ from typing import Any
 
 from apis.shared.errors import ConflictError
 from apis.shared.files.exceptions import FileNotPending, StorageQuotaExceeded
+from apis.shared.files.listing import NEWEST_FIRST, FileSort, FileSortBy, decode_cursor, encode_cursor
 from apis.shared.files.models import FileRecord, FileStatus, FileUsage
-from apis.shared.pagination import Page, decode_token, encode_token
+from apis.shared.pagination import Page
 from apis.shared.storage.sqlite.database import SqliteDatabase, write_transaction
 
-_CURSOR = ("uploadId",)
+# The column each order sorts by before the upload id (which alone is the order by upload).
+_SORT_COLUMNS = {FileSortBy.SIZE: "size_bytes", FileSortBy.TYPE: "mime_type"}
 # The columns of `files`, named as FileRecord's fields, so a row validates straight into a record.
 _COLUMNS = (
     "upload_id",
@@ -47,6 +49,26 @@ _CHARGE = (
     " ON CONFLICT (user_id) DO UPDATE SET used_bytes = used_bytes + excluded.used_bytes,"
     " file_count = file_count + excluded.file_count"
 )
+
+
+def list_query(sort: FileSort, *, session: bool, after: bool) -> str:
+    """The list's SELECT for `sort`, with named parameters: user_id, limit, and session_id, value and upload_id
+    when `session` and `after` (a cursor) apply.
+
+    `status = 'ready'` is a literal so that the partial indexes of migration 0009 apply; the cursor is a
+    row-value comparison on (sort column, upload id), which SQLite answers from those indexes.
+    """
+    column = _SORT_COLUMNS.get(sort.by)
+    direction, past = ("DESC", "<") if sort.descending else ("ASC", ">")
+    conditions = ["user_id = :user_id", "status = 'ready'"]
+    if session:
+        conditions.append("session_id = :session_id")
+    if after:
+        conditions.append(
+            f"upload_id {past} :upload_id" if column is None else f"({column}, upload_id) {past} (:value, :upload_id)"
+        )
+    order = f"upload_id {direction}" if column is None else f"{column} {direction}, upload_id {direction}"
+    return f"{_SELECT} WHERE {' AND '.join(conditions)} ORDER BY {order} LIMIT :limit"
 
 
 def _record(row: Sequence[Any]) -> FileRecord:
@@ -141,24 +163,28 @@ class SqliteFileRepository:
         return await self._db.run(delete)
 
     async def list_files(
-        self, user_id: str, *, limit: int, page_token: str | None = None, session_id: str | None = None
+        self,
+        user_id: str,
+        *,
+        limit: int,
+        page_token: str | None = None,
+        session_id: str | None = None,
+        sort: FileSort = NEWEST_FIRST,
     ) -> Page[FileRecord]:
-        conditions, parameters = ["user_id = ?", "status = ?"], [user_id, FileStatus.READY.value]
-        if page_token is not None:
-            conditions.append("upload_id < ?")
-            parameters.append(decode_token(page_token, fields=_CURSOR)["uploadId"])
-        if session_id is not None:
-            conditions.append("session_id = ?")
-            parameters.append(session_id)
-        query = f"{_SELECT} WHERE {' AND '.join(conditions)} ORDER BY upload_id DESC LIMIT ?"
+        after = decode_cursor(page_token, sort=sort, session_id=session_id) if page_token is not None else None
+        query = list_query(sort, session=session_id is not None, after=after is not None)
+        parameters: dict[str, Any] = {"user_id": user_id, "session_id": session_id, "limit": limit + 1}
+        if after is not None:
+            parameters |= {"value": after.value, "upload_id": after.upload_id}
 
         def select(connection: sqlite3.Connection) -> list[FileRecord]:
-            return [_record(row) for row in connection.execute(query, (*parameters, limit + 1))]
+            return [_record(row) for row in connection.execute(query, parameters)]
 
         found = await self._db.run(select)
         items = found[:limit]
         more = len(found) > limit
-        return Page(items=items, next_token=encode_token({"uploadId": items[-1].upload_id}) if more else None)
+        token = encode_cursor(items[-1], sort=sort, session_id=session_id) if more else None
+        return Page(items=items, next_token=token)
 
     async def list_session_files(self, user_id: str, session_id: str) -> list[FileRecord]:
         query = f"{_SELECT} WHERE user_id = ? AND session_id = ? ORDER BY upload_id"
