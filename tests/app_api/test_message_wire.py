@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from apis.shared.sessions import (
     Latency,
     Message,
@@ -210,3 +212,23 @@ async def test_statuses_and_pages_are_kept(services: Services) -> None:
     ]
     assert [m["content"][0]["text"] for m in first["messages"] + rest["messages"]] == ["one", "t", "two", "so"]
     assert "nextToken" not in rest
+
+
+async def test_without_a_limit_the_whole_conversation_comes_back_as_the_reference_client_expects(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Storage pages of 7, so a conversation of 20 needs three reads; the answer must hold all 20.
+    monkeypatch.setattr(messages_service, "WHOLE_CONVERSATION_PAGE", 7)
+    user = random_user_id()
+    session_id = await new_session(services, user)
+    for index in range(20):
+        await store(services, user, session_id, MessageRole.USER, [{"text": f"message {index}"}])
+
+    everything = await read_messages(services, user, session_id)
+    paged = await read_messages(services, user, session_id, limit=15)
+    rest = await read_messages(services, user, session_id, next_token=paged["nextToken"])
+
+    assert [m["content"][0]["text"] for m in everything["messages"]] == [f"message {i}" for i in range(20)]
+    assert "nextToken" not in everything
+    assert len(paged["messages"]) == 15
+    assert [m["content"][0]["text"] for m in rest["messages"]] == [f"message {i}" for i in range(15, 20)]

@@ -107,10 +107,14 @@ async def list_session_messages(
     user: CurrentUser,
     sessions: SessionsRepo,
     settings: AppSettings,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Annotated[int | None, Query(ge=1, le=500)] = None,
     next_token: NextToken = None,
 ) -> MessagePage:
-    """The session's messages, oldest first, as the reference client reads them (404 when not the caller's)."""
+    """The session's messages, oldest first, as the reference client reads them (404 when not the caller's).
+
+    Without `limit`, the whole conversation from `next_token` on, as the reference answers: its client asks
+    without one and never follows a token, so a page would silently hide the rest of a long conversation.
+    """
     page = await messages_service.list_messages(
         sessions=sessions,
         user_id=user.user_id,

@@ -101,17 +101,32 @@ async def settle_abandoned(
     return settled
 
 
+# How many messages one read of the whole conversation asks storage for at a time.
+WHOLE_CONVERSATION_PAGE = 500
+
+
 async def list_messages(
     *,
     sessions: SessionRepository,
     user_id: str,
     session_id: str,
-    limit: int,
+    limit: int | None,
     abandoned_after_seconds: float,
     page_token: str | None = None,
 ) -> Page[Message]:
-    """A page of the conversation, oldest first, with abandoned answers settled as `interrupted`."""
-    page = await sessions.list_messages(user_id, session_id, limit=limit, page_token=page_token)
+    """A page of the conversation, oldest first, with abandoned answers settled as `interrupted`; with no
+    `limit`, every message from `page_token` on (read from storage a page at a time)."""
+    if limit is not None:
+        page = await sessions.list_messages(user_id, session_id, limit=limit, page_token=page_token)
+    else:
+        page = Page(items=[], next_token=page_token)
+        while True:
+            more = await sessions.list_messages(
+                user_id, session_id, limit=WHOLE_CONVERSATION_PAGE, page_token=page.next_token
+            )
+            page = Page(items=[*page.items, *more.items], next_token=more.next_token)
+            if more.next_token is None:
+                break
     items = await settle_abandoned(
         sessions=sessions,
         user_id=user_id,
