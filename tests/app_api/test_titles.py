@@ -13,23 +13,8 @@ from apis.shared.observability import SUPPRESSED_ERRORS
 from tests.fakes.openai_server import FakeOpenAIState
 from tests.fakes.scripts import Fail, Text
 from tests.fakes.server import RunningFake
-from tests.fixtures.services import Services, open_services, service_settings
+from tests.fixtures.services import Services, eventually_titled, open_services, service_settings, title_of
 from tests.helpers import local_storage_settings, random_session_id, random_user_id
-
-
-async def title_of(services: Services, session_id: str, headers: dict[str, str]) -> str:
-    title: str = (await services.app.get(f"/sessions/{session_id}/metadata", headers=headers)).json()["title"]
-    return title
-
-
-async def eventually_titled(services: Services, session_id: str, headers: dict[str, str]) -> str:
-    """The title once the background naming has run (bounded wait; it runs right after the turn)."""
-    for _ in range(100):
-        title = await title_of(services, session_id, headers)
-        if title != "New conversation":
-            return title
-        await asyncio.sleep(0.02)
-    return await title_of(services, session_id, headers)
 
 
 async def test_a_new_session_is_named_after_its_first_turn(local_services: Services) -> None:

@@ -14,7 +14,7 @@ from apis.shared.errors import StorageUnavailableError
 from apis.shared.files import BlobStore
 from apis.shared.storage import Storage, initialize_storage
 from tests.attachments import download, presign, tiny_pdf, tiny_png, upload
-from tests.fixtures.services import Services, open_services, service_settings
+from tests.fixtures.services import Services, eventually_titled, open_services, service_settings
 from tests.helpers import parse_sse, random_session_id, random_user_id
 
 PNG = tiny_png(2, 2)
@@ -82,8 +82,8 @@ async def test_uploaded_files_reach_the_model_and_stay_in_history_as_references(
         },
         {"type": "text", "text": "Look at these"},
     ]
-    session = (await services.app.get(f"/sessions/{session_id}/metadata", headers=services.auth(user))).json()
-    assert session["title"] != "New conversation", "a session made by its first upload is still named"
+    title = await eventually_titled(services, session_id, services.auth(user))
+    assert title != "New conversation", "a session made by its first upload is still named"
 
 
 async def test_inline_files_are_stored_as_uploads_of_the_conversation(turn_services: Services) -> None:
