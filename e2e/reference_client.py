@@ -252,6 +252,13 @@ async def model_form(page: Page, client: str) -> None:
     await page.get_by_text("E2E model, renamed").first.wait_for(state="detached", timeout=15_000)
 
 
+async def provider_catalogues(page: Page, client: str) -> None:
+    """The three live catalogues; with no provider configured each is an empty list, not an error."""
+    for provider in ("bedrock", "openai", "gemini"):
+        await page.goto(f"{client}/admin/{provider}/models")
+        await page.get_by_text(re.compile(r"Showing \d+ models|No models", re.I)).first.wait_for(timeout=15_000)
+
+
 async def users(page: Page, client: str, email: str) -> None:
     await page.goto(f"{client}/admin/users")
     await page.get_by_text(re.compile("Last login")).first.wait_for(timeout=15_000)
@@ -288,6 +295,7 @@ async def drive_local(browser: Browser, run: Run, client: str, folder: Path) -> 
     await run.step(page, "history after a reload", lambda: history_after_reload(page, conversation[0]))
     await run.step(page, "text file and PNG with a message", lambda: attachments(page, client, folder))
     await run.step(page, "admin: model form", lambda: model_form(page, client))
+    await run.step(page, "admin: provider catalogues", lambda: provider_catalogues(page, client))
     await run.step(page, "admin: users", lambda: users(page, client, "alice@example.com"))
     await run.step(page, "admin: roles", lambda: roles(page, client))
     await page.close()
