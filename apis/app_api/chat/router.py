@@ -11,7 +11,7 @@ from apis.app_api.deps import AppSettings, CurrentUser, ModelsRepo, SessionsRepo
 from apis.shared.schemas import ApiModel
 from apis.shared.sessions import SessionChanges, SessionId
 from apis.shared.sessions import metadata as sessions_service
-from apis.shared.sessions.titles import title_for
+from apis.shared.turns import title_for
 
 router = APIRouter(prefix="/chat", tags=["chat"])
 

@@ -16,7 +16,7 @@ from apis.shared.models import ModelRepository
 from apis.shared.observability import SUPPRESSED_ERRORS
 from apis.shared.sessions import SessionChanges, SessionRepository
 from apis.shared.sessions.metadata import DEFAULT_TITLE
-from apis.shared.sessions.titles import title_for
+from apis.shared.turns import title_for
 
 logger = logging.getLogger(__name__)
 

@@ -31,9 +31,9 @@ from apis.shared.sessions import (
 )
 from apis.shared.sessions import messages as messages_service
 from apis.shared.sessions import metadata as sessions_service
-from apis.shared.sessions.history import provider_history
 from apis.shared.storage import Storage
 from apis.shared.tools import BUILTIN_TOOL_IDS, load_tool
+from apis.shared.turns import provider_history
 
 if TYPE_CHECKING:
     from strands.models import Model

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from apis.shared.sessions.titles import MAX_TITLE_LENGTH, clean_title, opening_words
+from apis.shared.turns.titles import MAX_TITLE_LENGTH, clean_title, opening_words
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from apis.shared.sessions import Message, MessageRole, MessageStatus
-from apis.shared.sessions.history import provider_history
 from apis.shared.sessions.messages import new_message
+from apis.shared.turns import provider_history
 
 USER, ASSISTANT = MessageRole.USER, MessageRole.ASSISTANT
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from apis.shared.sessions.models import Message, MessageRole, MessageStatus
+from apis.shared.sessions import Message, MessageRole, MessageStatus
 
 Converse = dict[str, Any]
 _SENDABLE = ("text", "toolUse", "toolResult", "image", "document")

@@ -1,0 +1,14 @@
+"""Turn assembly: what a chat turn puts before a model, built from the domains' records over their ports.
+
+A turn reads from six domains (sessions, models, rbac, files, tools, providers). The domains keep their
+records, rules and repository ports; the code that only turns use lives here, so a turn's preparation reads
+in one place and each domain stays free of model SDKs. The app API uses it too, to name a conversation.
+"""
+
+from apis.shared.turns.history import provider_history
+from apis.shared.turns.titles import title_for
+
+__all__ = [
+    "provider_history",
+    "title_for",
+]
