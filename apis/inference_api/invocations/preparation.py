@@ -16,9 +16,6 @@ from apis.shared.auth import AuthenticatedUser
 from apis.shared.clock import utc_now
 from apis.shared.config import Settings
 from apis.shared.errors import ForbiddenError, NotFoundError, RuleViolation
-from apis.shared.files import file_resolver
-from apis.shared.files.file_resolver import TurnAttachments
-from apis.shared.files.provider_input import RequestBudget
 from apis.shared.models import ManagedModel, managed_models
 from apis.shared.providers.chat_models import TurnOptions, build_chat_model
 from apis.shared.rbac import EffectivePermissions
@@ -33,7 +30,8 @@ from apis.shared.sessions import messages as messages_service
 from apis.shared.sessions import metadata as sessions_service
 from apis.shared.storage import Storage
 from apis.shared.tools import BUILTIN_TOOL_IDS, load_tool
-from apis.shared.turns import provider_history
+from apis.shared.turns import RequestBudget, TurnAttachments, provider_history
+from apis.shared.turns import attachments as file_resolver
 
 if TYPE_CHECKING:
     from strands.models import Model

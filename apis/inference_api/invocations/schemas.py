@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
-from apis.shared.files.file_resolver import InlineAttachment
 from apis.shared.sessions import ApiModel, SessionId
+from apis.shared.turns import InlineAttachment
 
 ProviderName = Literal["bedrock", "openai", "gemini", "local"]
 

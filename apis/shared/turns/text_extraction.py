@@ -19,8 +19,7 @@ from collections.abc import Callable, Generator
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING
 
-from apis.shared.files.exceptions import AttachmentUnusable
-from apis.shared.files.file_types import FileType
+from apis.shared.files import AttachmentUnusable, FileType
 
 if TYPE_CHECKING:
     from docx.table import Table

@@ -6,8 +6,8 @@ import pytest
 
 from apis.shared.config import FilesSettings
 from apis.shared.files import FILE_TYPES, AttachmentKind, FileTooLarge
-from apis.shared.files.provider_input import RequestBudget, model_block
 from apis.shared.files.service import new_record
+from apis.shared.turns.provider_input import RequestBudget, model_block
 from tests.attachments import tiny_pdf, tiny_png
 
 SETTINGS = FilesSettings()

@@ -19,10 +19,8 @@ from typing import Any
 import anyio
 
 from apis.shared.config import FilesSettings
-from apis.shared.files.exceptions import AttachmentUnusable, FileTooLarge
-from apis.shared.files.file_types import FILE_TYPES, AttachmentKind, FileType
-from apis.shared.files.models import FileRecord
-from apis.shared.files.text_extraction import extract_text
+from apis.shared.files import FILE_TYPES, AttachmentKind, AttachmentUnusable, FileRecord, FileTooLarge, FileType
+from apis.shared.turns.text_extraction import extract_text
 
 Block = dict[str, Any]
 

@@ -19,12 +19,20 @@ from typing import Any
 
 from apis.shared.config import FilesSettings
 from apis.shared.errors import StorageError
+from apis.shared.files import (
+    FILE_TYPES,
+    AttachmentUnusable,
+    BlobStore,
+    FileContentMismatch,
+    FileRecord,
+    FileRepository,
+    FileStatus,
+    FileTooLarge,
+    FileType,
+    declared_type,
+)
 from apis.shared.files import service as files_service
-from apis.shared.files.exceptions import AttachmentUnusable, FileContentMismatch, FileTooLarge
-from apis.shared.files.file_types import FILE_TYPES, FileType, declared_type
-from apis.shared.files.models import FileRecord, FileStatus
-from apis.shared.files.provider_input import RequestBudget, model_block
-from apis.shared.files.repository import BlobStore, FileRepository
+from apis.shared.turns.provider_input import RequestBudget, model_block
 
 Block = dict[str, Any]
 
