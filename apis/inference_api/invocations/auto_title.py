@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import logging
 
-from apis.inference_api.invocations.preparation import PreparedTurn
 from apis.shared.config import Settings
 from apis.shared.errors import ProviderError, StorageError
 from apis.shared.models import ModelRepository
 from apis.shared.observability import SUPPRESSED_ERRORS
 from apis.shared.sessions import SessionChanges, SessionRepository
 from apis.shared.sessions.metadata import DEFAULT_TITLE
-from apis.shared.turns import title_for
+from apis.shared.turns import PreparedTurn, title_for
 
 logger = logging.getLogger(__name__)
 

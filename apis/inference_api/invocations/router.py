@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from functools import partial
 from typing import Annotated
 
@@ -16,16 +17,14 @@ from apis.inference_api.deps import (
     StorageDep,
 )
 from apis.inference_api.invocations.auto_title import name_new_session
-from apis.inference_api.invocations.preparation import prepare_turn
 from apis.inference_api.invocations.runner import TurnRun
-from apis.inference_api.invocations.schemas import InvocationRequest
+from apis.inference_api.invocations.schemas import SESSION_HEADER, InvocationRequest
 from apis.inference_api.invocations.turn_store import TurnStore
 from apis.shared.background import BackgroundTasks
 from apis.shared.sessions import SessionId
+from apis.shared.turns import prepare_turn
 
 router = APIRouter(tags=["runtime"])
-
-SESSION_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
 
 
 @router.post(
@@ -45,13 +44,17 @@ async def invocations(
     session_header: Annotated[SessionId | None, Header(alias=SESSION_HEADER)] = None,
 ) -> StreamingResponse:
     """Check and store the user's message, run the model, and stream its answer while storing it."""
+    started = time.perf_counter()
     turn = await prepare_turn(
-        request=body,
-        header_session_id=session_header,
-        user=user,
-        storage=storage,
+        request=body.turn_request(header_session_id=session_header),
+        user_id=user.user_id,
         permissions=permissions,
+        sessions=storage.sessions,
+        models=storage.models,
+        files=storage.files,
+        blobs=storage.blobs,
         settings=settings,
+        started=started,
     )
     run = TurnRun(
         turn,

@@ -17,7 +17,6 @@ from contextlib import aclosing
 from typing import Any, cast
 
 from apis.inference_api.invocations.answer_writer import AnswerWriter
-from apis.inference_api.invocations.preparation import PreparedTurn
 from apis.inference_api.invocations.sse import KEEP_ALIVE, frame
 from apis.inference_api.invocations.translator import CallTranslator
 from apis.inference_api.invocations.turn_store import TurnStore
@@ -28,6 +27,7 @@ from apis.shared.errors import ProviderError, StorageError
 from apis.shared.observability import PROVIDER_SECONDS, STREAMS, TIME_TO_FIRST_BYTE_SECONDS
 from apis.shared.providers.failures import provider_failure
 from apis.shared.sessions import Latency, MessageStatus
+from apis.shared.turns import PreparedTurn
 
 logger = logging.getLogger(__name__)
 _END = None

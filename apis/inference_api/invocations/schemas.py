@@ -1,4 +1,4 @@
-"""The body of POST /invocations (API.md §1). Fields arrive in snake_case or camelCase."""
+"""The body of POST /invocations (API.md §1), and the turn it asks for. Fields arrive in snake_case or camelCase."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
+from apis.shared.errors import RuleViolation
 from apis.shared.sessions import ApiModel, SessionId
-from apis.shared.turns import InlineAttachment
+from apis.shared.turns import InlineAttachment, TurnRequest
+
+SESSION_HEADER = "X-Amzn-Bedrock-AgentCore-Runtime-Session-Id"
 
 ProviderName = Literal["bedrock", "openai", "gemini", "local"]
 
@@ -58,3 +61,33 @@ class InvocationRequest(ApiModel):
         if not value.strip():
             raise ValueError("message must contain more than white space")
         return value
+
+    def turn_request(self, *, header_session_id: str | None) -> TurnRequest:
+        """The turn this body asks for, in the turn's own terms (inline files decoded)."""
+        return TurnRequest(
+            session_id=resolve_session_id(self.session_id, header_session_id),
+            message=self.message,
+            model_id=self.model_id,
+            provider=self.provider,
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            system_prompt=self.system_prompt,
+            caching=bool(self.caching_enabled),
+            enabled_tools=tuple(self.enabled_tools or ()),
+            upload_ids=tuple(self.file_upload_ids or ()),
+            inline_files=tuple(file.decoded() for file in self.files or ()),
+            assistant_id=self.assistant_id,
+        )
+
+
+def resolve_session_id(body_session_id: str | None, header_session_id: str | None) -> str:
+    """The body's session id or AgentCore's header, which must agree when both are sent."""
+    if body_session_id and header_session_id and body_session_id != header_session_id:
+        raise RuleViolation("session_id in the body and the session header disagree", code="session_mismatch")
+    session_id = body_session_id or header_session_id
+    if not session_id:
+        raise RuleViolation(
+            f"session_id is required, in the body or the {SESSION_HEADER} header",
+            code="session_required",
+        )
+    return session_id

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from apis.inference_api.invocations.preparation import PreparedTurn
 from apis.shared.clock import now_iso
 from apis.shared.costs import CostEntry, cost_of_usage, period_of
 from apis.shared.observability import TOKENS
@@ -28,6 +27,7 @@ from apis.shared.sessions import (
     TokenUsage,
 )
 from apis.shared.sessions import messages as messages_service
+from apis.shared.turns import PreparedTurn
 
 _USAGE_FIELDS = tuple(TokenUsage.model_fields)
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from apis.shared.sessions import Message, MessageRole, MessageStatus
 from apis.shared.sessions.messages import new_message
-from apis.shared.turns import provider_history
+from apis.shared.turns.history import provider_history
 
 USER, ASSISTANT = MessageRole.USER, MessageRole.ASSISTANT
 

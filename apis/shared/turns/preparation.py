@@ -1,22 +1,25 @@
-"""Everything a turn checks and resolves before a byte is streamed; each failure is a plain HTTP error.
+"""Everything a turn checks and resolves before a byte is streamed, then the user message stored.
 
 In API.md §1's order: session (404 if someone else's), model (400 unknown or disabled, 403 not allowed, 503
 provider not configured), tools (403 not granted, 400 unknown), attachments and assistant; then the user
-message is stored, so it is kept even if the model fails.
+message is stored, so it is kept even if the model fails. Each failure is an error of `errors.py`, which the
+service answers as a plain HTTP error before it streams anything.
+
+A service over repositories and settings, not over a request: where the turn came from (its body, its
+session header) is the inference API's business, and retrieval or memory will add their steps here.
 """
 
 from __future__ import annotations
 
-import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from apis.inference_api.invocations.schemas import InvocationRequest
-from apis.shared.auth import AuthenticatedUser
 from apis.shared.clock import utc_now
 from apis.shared.config import Settings
 from apis.shared.errors import ForbiddenError, NotFoundError, RuleViolation
-from apis.shared.models import ManagedModel, managed_models
+from apis.shared.files import BlobStore, FileRepository
+from apis.shared.models import ManagedModel, ModelRepository, managed_models
 from apis.shared.providers.chat_models import TurnOptions, build_chat_model
 from apis.shared.rbac import EffectivePermissions
 from apis.shared.sessions import (
@@ -25,16 +28,44 @@ from apis.shared.sessions import (
     SessionMetadata,
     SessionNotFound,
     SessionPreferences,
+    SessionRepository,
 )
 from apis.shared.sessions import messages as messages_service
 from apis.shared.sessions import metadata as sessions_service
-from apis.shared.storage import Storage
 from apis.shared.tools import BUILTIN_TOOL_IDS, load_tool
-from apis.shared.turns import RequestBudget, TurnAttachments, provider_history
-from apis.shared.turns import attachments as file_resolver
+from apis.shared.turns.attachments import (
+    InlineAttachment,
+    TurnAttachments,
+    check_attachments,
+    discard_inline,
+    load_bytes,
+    model_blocks,
+    persist_inline,
+    rehydrate_history,
+)
+from apis.shared.turns.history import provider_history
+from apis.shared.turns.provider_input import RequestBudget
 
 if TYPE_CHECKING:
     from strands.models import Model
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRequest:
+    """What the caller asks of one turn, in the turn's own terms (the inference API translates its body)."""
+
+    session_id: str
+    message: str
+    model_id: str | None = None
+    provider: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+    system_prompt: str | None = None
+    caching: bool = False
+    enabled_tools: tuple[str, ...] = ()
+    upload_ids: tuple[str, ...] = ()
+    inline_files: tuple[InlineAttachment, ...] = ()
+    assistant_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +76,7 @@ class PreparedTurn:
     session: SessionMetadata
     model: ManagedModel
     chat_model: Model
-    request: InvocationRequest
+    request: TurnRequest
     history: list[dict[str, Any]]
     prompt: list[dict[str, Any]]
     tools: list[Any]
@@ -55,30 +86,18 @@ class PreparedTurn:
     first_turn: bool
 
 
-def resolve_session_id(body_session_id: str | None, header_session_id: str | None) -> str:
-    if body_session_id and header_session_id and body_session_id != header_session_id:
-        raise RuleViolation("session_id in the body and the session header disagree", code="session_mismatch")
-    session_id = body_session_id or header_session_id
-    if not session_id:
-        raise RuleViolation(
-            "session_id is required, in the body or the X-Amzn-Bedrock-AgentCore-Runtime-Session-Id header",
-            code="session_required",
-        )
-    return session_id
-
-
-def turn_preferences(request: InvocationRequest, model: ManagedModel) -> SessionPreferences:
+def turn_preferences(request: TurnRequest, model: ManagedModel) -> SessionPreferences:
     """What the session remembers of the settings its latest turn asked for, stored with the user's message."""
-    sent: dict[str, Any] = {"last_model": model.model_id, "enabled_tools": request.enabled_tools or []}
+    sent: dict[str, Any] = {"last_model": model.model_id, "enabled_tools": list(request.enabled_tools)}
     if request.temperature is not None:
         sent["last_temperature"] = request.temperature
     return SessionPreferences(**sent)
 
 
-def resolve_tools(requested: list[str] | None, permissions: EffectivePermissions) -> list[Any]:
+def resolve_tools(requested: Sequence[str], permissions: EffectivePermissions) -> list[Any]:
     """The tools the caller asked for: each must be granted (403) and exist (400)."""
     tools = []
-    for tool_id in dict.fromkeys(requested or []):
+    for tool_id in dict.fromkeys(requested):
         if not permissions.allows_tool(tool_id):
             raise ForbiddenError(f"tool {tool_id!r} is not allowed for your roles", code="tool_not_allowed")
         if tool_id not in BUILTIN_TOOL_IDS:
@@ -87,7 +106,7 @@ def resolve_tools(requested: list[str] | None, permissions: EffectivePermissions
     return tools
 
 
-def check_unavailable_features(request: InvocationRequest) -> None:
+def check_unavailable_features(request: TurnRequest) -> None:
     """Refuse what this server cannot do yet, rather than dropping it silently."""
     if request.assistant_id:
         raise NotFoundError(f"assistant {request.assistant_id} not found", code="assistant_not_found")
@@ -104,20 +123,24 @@ def default_system_prompt() -> str:
 
 async def prepare_turn(
     *,
-    request: InvocationRequest,
-    header_session_id: str | None,
-    user: AuthenticatedUser,
-    storage: Storage,
+    request: TurnRequest,
+    user_id: str,
     permissions: EffectivePermissions,
+    sessions: SessionRepository,
+    models: ModelRepository,
+    files: FileRepository,
+    blobs: BlobStore,
     settings: Settings,
+    started: float,
 ) -> PreparedTurn:
-    """Validate the request, resolve session, model, tools and attachments, load history, store the message."""
-    started = time.perf_counter()
-    session_id = resolve_session_id(request.session_id, header_session_id)
+    """Resolve model, tools and attachments, load history, store the message (with the session if new).
+
+    `started` is the `time.perf_counter()` of the request's arrival: the turn's latency figures count from it.
+    """
     model = await managed_models.resolve_for_turn(
-        models=storage.models, permissions=permissions, model_id=request.model_id, provider=request.provider
+        models=models, permissions=permissions, model_id=request.model_id, provider=request.provider
     )
-    options = TurnOptions(request.temperature, request.max_tokens, bool(request.caching_enabled))
+    options = TurnOptions(request.temperature, request.max_tokens, request.caching)
     chat_model = build_chat_model(
         model, options, providers=settings.providers, inference=settings.inference, region=settings.storage.aws_region
     )
@@ -125,23 +148,25 @@ async def prepare_turn(
     check_unavailable_features(request)
     budget = RequestBudget(model.provider)  # this turn's files first; earlier ones fill what room is left
     attachments, attachment_blocks = await _attachments_of(
-        request, storage=storage, settings=settings, user_id=user.user_id, session_id=session_id, budget=budget
+        request, files=files, blobs=blobs, settings=settings, user_id=user_id, budget=budget
     )
     user_message = messages_service.new_message(
         MessageRole.USER, [*attachments.stored_blocks, {"text": request.message}]
     )
     session, first_turn, history = await _store_user_message(
-        storage=storage,
+        sessions=sessions,
+        files=files,
+        blobs=blobs,
         settings=settings,
-        user_id=user.user_id,
-        session_id=session_id,
+        user_id=user_id,
+        session_id=request.session_id,
         message=user_message,
         preferences=turn_preferences(request, model),
         attachments=attachments,
         budget=budget,
     )
     return PreparedTurn(
-        user_id=user.user_id,
+        user_id=user_id,
         session=session,
         model=model,
         chat_model=chat_model,
@@ -156,12 +181,12 @@ async def prepare_turn(
 
 
 async def _attachments_of(
-    request: InvocationRequest,
+    request: TurnRequest,
     *,
-    storage: Storage,
+    files: FileRepository,
+    blobs: BlobStore,
     settings: Settings,
     user_id: str,
-    session_id: str,
     budget: RequestBudget,
 ) -> tuple[TurnAttachments, list[dict[str, Any]]]:
     """The turn's attachments, checked and read, and the blocks the model gets for them.
@@ -169,22 +194,24 @@ async def _attachments_of(
     All of it before anything is stored: a file that is not usable, too large for the provider or cannot be
     read is a 400 or 413 that leaves no trace.
     """
-    attachments = await file_resolver.check_attachments(
-        files=storage.files,
+    attachments = await check_attachments(
+        files=files,
         settings=settings.files,
         user_id=user_id,
-        session_id=session_id,
-        upload_ids=request.file_upload_ids or [],
-        inline=[file.decoded() for file in request.files or []],
+        session_id=request.session_id,
+        upload_ids=request.upload_ids,
+        inline=request.inline_files,
     )
-    await file_resolver.load_bytes(attachments, blobs=storage.blobs)
-    blocks = await file_resolver.model_blocks(attachments, settings=settings.files, budget=budget)
+    await load_bytes(attachments, blobs=blobs)
+    blocks = await model_blocks(attachments, settings=settings.files, budget=budget)
     return attachments, blocks
 
 
 async def _store_user_message(
     *,
-    storage: Storage,
+    sessions: SessionRepository,
+    files: FileRepository,
+    blobs: BlobStore,
     settings: Settings,
     user_id: str,
     session_id: str,
@@ -197,10 +224,10 @@ async def _store_user_message(
 
     History is read before the message is appended, so that it holds only earlier messages.
     """
-    await file_resolver.persist_inline(attachments, files=storage.files, blobs=storage.blobs, settings=settings.files)
+    await persist_inline(attachments, files=files, blobs=blobs, settings=settings.files)
     try:
         session, created = await sessions_service.get_or_create(
-            sessions=storage.sessions,
+            sessions=sessions,
             user_id=user_id,
             session_id=session_id,
             first_message=message,
@@ -208,28 +235,28 @@ async def _store_user_message(
         )
     except SessionNotFound:
         # The id is someone else's: the inline files just stored for it go again before the 404.
-        await file_resolver.discard_inline(attachments, files=storage.files, blobs=storage.blobs)
+        await discard_inline(attachments, files=files, blobs=blobs)
         raise
     if created:
         return session, True, []
     # A session made by an upload before its first message is not new here, but its first turn names it.
     first_turn = session.message_count == 0
     recent = await messages_service.recent_messages(
-        sessions=storage.sessions,
+        sessions=sessions,
         user_id=user_id,
         session_id=session_id,
         limit=settings.inference.history_max_messages,
         abandoned_after_seconds=settings.inference.turn_abandoned_after_seconds,
     )
-    history = await file_resolver.rehydrate_history(
+    history = await rehydrate_history(
         provider_history(recent),
-        files=storage.files,
-        blobs=storage.blobs,
+        files=files,
+        blobs=blobs,
         settings=settings.files,
         user_id=user_id,
         budget=budget,
     )
     session = await messages_service.append(
-        sessions=storage.sessions, user_id=user_id, session_id=session_id, message=message, preferences=preferences
+        sessions=sessions, user_id=user_id, session_id=session_id, message=message, preferences=preferences
     )
     return session, first_turn, history
