@@ -1,4 +1,5 @@
-"""FastAPI dependencies that both services share: what the lifespan put on `app.state`."""
+"""FastAPI dependencies that both services share: the bearer token's user, and what the lifespan put on
+`app.state`."""
 
 from __future__ import annotations
 
@@ -6,16 +7,33 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from apis.shared.auth import AuthenticatedUser, TokenUser
+from apis.shared.auth import AuthenticatedUser, TokenValidator
 from apis.shared.config import Settings
 from apis.shared.costs import CostRepository
-from apis.shared.errors import ForbiddenError
+from apis.shared.errors import AuthenticationError, ConfigurationError, ForbiddenError
 from apis.shared.files import BlobStore, FileRepository
 from apis.shared.models import ModelRepository
 from apis.shared.rbac import EffectivePermissions, PermissionCache, RoleRepository
 from apis.shared.sessions import SessionRepository
 from apis.shared.storage import Storage
 from apis.shared.users import LoginSync, UserLogin, UserProfile, UserRepository
+
+
+async def authenticate(request: Request) -> AuthenticatedUser:
+    """Validate the bearer token and keep the user on `request.state` for logging and metrics."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise AuthenticationError("missing bearer token")
+    validator: TokenValidator | None = getattr(request.app.state, "token_validator", None)
+    if validator is None:
+        raise ConfigurationError("no token validator on app.state: the service's startup must build one")
+    user = await validator.validate(token)
+    request.state.user = user
+    return user
+
+
+TokenUser = Annotated[AuthenticatedUser, Depends(authenticate)]
 
 
 def get_settings(request: Request) -> Settings:

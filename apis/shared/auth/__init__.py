@@ -1,7 +1,7 @@
-"""Authentication: local signing keys and tokens, token validators, the FastAPI dependency, and signing in
-from the browser (OIDC with PKCE, or the local trial page)."""
+"""Authentication: local signing keys and tokens, token validators, and signing in from the browser (OIDC with
+PKCE, or the local trial page). No FastAPI here: the dependency that reads the bearer token is
+`apis.shared.dependencies.authenticate`, so a domain may use a key pair without reaching the web framework."""
 
-from apis.shared.auth.dependencies import TokenUser, authenticate
 from apis.shared.auth.exceptions import (
     IdentityProviderError,
     InvalidGrant,
@@ -29,7 +29,6 @@ from apis.shared.auth.validators import (
 __all__ = [
     "AuthenticatedUser",
     "ClaimNames",
-    "TokenUser",
     "IdentityProviderError",
     "IdentityProviderUnavailable",
     "InvalidGrant",
@@ -51,7 +50,6 @@ __all__ = [
     "WebClient",
     "TokenValidator",
     "build_token_validator",
-    "authenticate",
     "load_or_create_key_pair",
     "mint_local_token",
     "user_from_claims",

@@ -13,11 +13,11 @@ from apis.shared.auth import (
     AuthenticatedUser,
     IdentityProviderUnavailable,
     LocalTokenValidator,
-    TokenUser,
     load_or_create_key_pair,
     mint_local_token,
 )
 from apis.shared.config import AuthMode, AuthSettings
+from apis.shared.dependencies import TokenUser
 from apis.shared.http import install_error_handlers
 
 
