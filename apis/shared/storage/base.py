@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from apis.shared.assistants.repository import AssistantRepository
 from apis.shared.costs.repository import CostRepository
 from apis.shared.files.repository import BlobStore, FileRepository
 from apis.shared.models.repository import ModelRepository
@@ -25,6 +26,7 @@ class Storage:
     roles: RoleRepository
     costs: CostRepository
     files: FileRepository
+    assistants: AssistantRepository
     blobs: BlobStore
     ping: Callable[[], Awaitable[None]]
     # Whether writes go through, as the repositories' own writes and a probe that writes nothing tell.

@@ -13,6 +13,7 @@ from apis.shared.config import StorageSettings
 from apis.shared.errors import StorageError
 from apis.shared.storage.base import Storage
 from apis.shared.storage.dynamo import schema
+from apis.shared.storage.dynamo.assistants import DynamoAssistantRepository
 from apis.shared.storage.dynamo.blobs import S3BlobStore
 from apis.shared.storage.dynamo.client import Table, dynamodb_client, s3_client, watch_writes
 from apis.shared.storage.dynamo.costs import DynamoCostRepository
@@ -76,6 +77,7 @@ async def open_storage(settings: StorageSettings) -> Storage:
         roles=DynamoRoleRepository(table),
         costs=DynamoCostRepository(table),
         files=DynamoFileRepository(table),
+        assistants=DynamoAssistantRepository(table),
         blobs=blobs,
         ping=ping,
         writes=writes,

@@ -46,7 +46,9 @@ BY_KIND = Index(name="gsi1", partition_key="gsi1pk", sort_key="gsi1sk", kind="gl
 # `sizeBytes` (a number) or `mimeType` (a string) joins them too, under its own partition.
 FILES_BY_SIZE = Index(name="gsi2", partition_key=PARTITION_KEY, sort_key="sizeBytes", kind="global", sort_key_type="N")
 FILES_BY_TYPE = Index(name="gsi3", partition_key=PARTITION_KEY, sort_key="mimeType", kind="global")
-INDEXES: tuple[Index, ...] = (SESSIONS_BY_LAST_MESSAGE, BY_KIND, FILES_BY_SIZE, FILES_BY_TYPE)
+# Public assistants, newest first: sparse, an assistant carries gsi4pk only while its visibility is PUBLIC.
+PUBLIC_ASSISTANTS = Index(name="gsi4", partition_key="gsi4pk", sort_key="gsi4sk", kind="global")
+INDEXES: tuple[Index, ...] = (SESSIONS_BY_LAST_MESSAGE, BY_KIND, FILES_BY_SIZE, FILES_BY_TYPE, PUBLIC_ASSISTANTS)
 
 
 def _key_schema(partition_key: str, sort_key: str) -> list[KeySchemaElementTypeDef]:
@@ -91,7 +93,7 @@ def create_table_request(table_name: str) -> CreateTableInputTypeDef:
     return request
 
 
-def _escape(part: str) -> str:
+def escape(part: str) -> str:
     """Ids from outside may contain `#`; escaping it keeps `USER#a#SESSION#b` from naming two things."""
     return part.replace("%", "%25").replace("#", "%23")
 
@@ -101,7 +103,7 @@ def _escape(part: str) -> str:
 
 
 def user_pk(user_id: str) -> str:
-    return f"USER#{_escape(user_id)}"
+    return f"USER#{escape(user_id)}"
 
 
 def session_sk(session_id: str) -> str:

@@ -7,6 +7,7 @@ from functools import partial
 from apis.shared.config import StorageSettings
 from apis.shared.storage.base import Storage
 from apis.shared.storage.local_blobs import LocalBlobStore
+from apis.shared.storage.sqlite.assistants import SqliteAssistantRepository
 from apis.shared.storage.sqlite.costs import SqliteCostRepository
 from apis.shared.storage.sqlite.database import SqliteDatabase
 from apis.shared.storage.sqlite.files import SqliteFileRepository
@@ -71,6 +72,7 @@ async def open_storage(settings: StorageSettings) -> Storage:
         roles=SqliteRoleRepository(database),
         costs=SqliteCostRepository(database),
         files=SqliteFileRepository(database),
+        assistants=SqliteAssistantRepository(database),
         blobs=blobs,
         ping=ping,
         writes=writes,
