@@ -5,6 +5,7 @@ from __future__ import annotations
 from apis.shared.dependencies import (
     AdminPermissions,
     AppSettings,
+    AssistantsRepo,
     BlobsStore,
     CallerPermissions,
     CurrentProfile,
@@ -21,6 +22,7 @@ from apis.shared.dependencies import (
 __all__ = [
     "AdminPermissions",
     "AppSettings",
+    "AssistantsRepo",
     "BlobsStore",
     "CallerPermissions",
     "CurrentProfile",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from apis.app_api.assistants.router import router as assistants_router
 from apis.app_api.auth.local_page import router as local_sign_in_router
 from apis.app_api.auth.router import router as auth_router
 from apis.app_api.chat.router import router as chat_router
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sessions_router)
     app.include_router(chat_router)
     app.include_router(files_router)
+    app.include_router(assistants_router)
     app.include_router(users_router)
     app.include_router(admin_users_router)
     app.include_router(roles_router)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from apis.shared.assistants import AssistantRepository
 from apis.shared.auth import AuthenticatedUser, TokenValidator
 from apis.shared.config import Settings
 from apis.shared.costs import CostRepository
@@ -60,6 +61,10 @@ def get_costs(request: Request) -> CostRepository:
 
 def get_files(request: Request) -> FileRepository:
     return get_storage(request).files
+
+
+def get_assistants(request: Request) -> AssistantRepository:
+    return get_storage(request).assistants
 
 
 def get_blobs(request: Request) -> BlobStore:
@@ -124,6 +129,7 @@ SessionsRepo = Annotated[SessionRepository, Depends(get_sessions)]
 ModelsRepo = Annotated[ModelRepository, Depends(get_models)]
 CostsRepo = Annotated[CostRepository, Depends(get_costs)]
 FilesRepo = Annotated[FileRepository, Depends(get_files)]
+AssistantsRepo = Annotated[AssistantRepository, Depends(get_assistants)]
 BlobsStore = Annotated[BlobStore, Depends(get_blobs)]
 UsersRepo = Annotated[UserRepository, Depends(get_users)]
 RolesRepo = Annotated[RoleRepository, Depends(get_roles)]

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Annotated, Any, ClassVar
 
-from pydantic import Field
+from pydantic import BaseModel, Field, StringConstraints
 
+from apis.shared.partial_updates import PartialUpdate
 from apis.shared.schemas import ApiModel
 
 # The knowledge base's index: one for every assistant, as in the reference (not a field a client sets).
 VECTOR_INDEX_ID = "assistants-index"
 DRAFT_NAME = "Untitled Assistant"
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 
 class AssistantStatus(StrEnum):
@@ -37,7 +40,7 @@ class AssistantFields(ApiModel):
     description: str = Field(default="", max_length=2000)
     instructions: str = Field(default="", max_length=100_000)
     visibility: Visibility = Visibility.PRIVATE
-    tags: list[str] = Field(default_factory=list, max_length=50)
+    tags: list[Tag] = Field(default_factory=list, max_length=50)
     image_url: str | None = Field(default=None, max_length=2048)
 
 
@@ -95,3 +98,24 @@ class AssistantView:
 def normalize_email(email: str) -> str:
     """Shares and the caller's token compare emails trimmed and in lower case, as the reference does."""
     return email.strip().lower()
+
+
+class AssistantUpdate(PartialUpdate):
+    """The owner's partial update (partial_updates.py): only the fields sent change; a null clears description,
+    instructions, tags and imageUrl, and is a 422 on the others. `vectorIndexId` is taken (the reference client
+    sends it) and ignored: the index is not the client's to choose."""
+
+    record: ClassVar[type[BaseModel]] = Assistant
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    description: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    instructions: Annotated[str, StringConstraints(max_length=100_000)] | None = None
+    visibility: Visibility | None = None
+    tags: Annotated[list[Tag], Field(max_length=50)] | None = None
+    status: AssistantStatus | None = None
+    image_url: Annotated[str, StringConstraints(max_length=2048)] | None = None
+    vector_index_id: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """Field name -> new value of each field the owner may change that was sent."""
+        return {name: value for name, value in self.sent_fields().items() if name != "vector_index_id"}
