@@ -40,6 +40,36 @@ def _below(before: ListPosition | None, created: str, assistant_id: str) -> tupl
     }
 
 
+def owned_query(below: str) -> str:
+    """An owner's assistants below a position (`below`, from `_below`), through assistants_by_owner."""
+    return (
+        f"SELECT record, NULL FROM assistants WHERE owner_id = :owner_id{below}"
+        " ORDER BY created_at DESC, assistant_id DESC LIMIT :limit"
+    )
+
+
+def public_query(below: str) -> str:
+    """Public assistants through the partial index assistants_public: its condition is written as a literal."""
+    return (
+        f"SELECT record, NULL FROM assistants WHERE visibility = 'PUBLIC'{below}"
+        " ORDER BY created_at DESC, assistant_id DESC LIMIT :limit"
+    )
+
+
+def shared_query(below: str) -> str:
+    """The assistants shared with an email, through assistant_shares_by_email."""
+    return (
+        "SELECT a.record, s.first_interacted FROM assistant_shares AS s"
+        f" JOIN assistants AS a ON a.assistant_id = s.assistant_id WHERE s.email = :email{below}"
+        " ORDER BY s.assistant_created_at DESC, s.assistant_id DESC LIMIT :limit"
+    )
+
+
+def below_position(created: str, assistant_id: str) -> str:
+    """The condition `_below` adds for a position, for a query plan's sake."""
+    return _below(("x", "y"), created, assistant_id)[0]
+
+
 def _share(row: Sequence[Any]) -> AssistantShare:
     return AssistantShare(assistant_id=row[0], email=row[1], created_at=row[2], first_interacted=bool(row[3]))
 
@@ -111,28 +141,15 @@ class SqliteAssistantRepository:
 
     async def list_owned(self, owner_id: str, *, before: ListPosition | None, limit: int) -> list[ListedAssistant]:
         below, params = _below(before, "created_at", "assistant_id")
-        sql = (
-            f"SELECT record, NULL FROM assistants WHERE owner_id = :owner_id{below}"
-            " ORDER BY created_at DESC, assistant_id DESC LIMIT :limit"
-        )
-        return await self._list(sql, {**params, "owner_id": owner_id, "limit": limit})
+        return await self._list(owned_query(below), {**params, "owner_id": owner_id, "limit": limit})
 
     async def list_public(self, *, before: ListPosition | None, limit: int) -> list[ListedAssistant]:
         below, params = _below(before, "created_at", "assistant_id")
-        sql = (
-            f"SELECT record, NULL FROM assistants WHERE visibility = 'PUBLIC'{below}"
-            " ORDER BY created_at DESC, assistant_id DESC LIMIT :limit"
-        )
-        return await self._list(sql, {**params, "limit": limit})
+        return await self._list(public_query(below), {**params, "limit": limit})
 
     async def list_shared_with(self, email: str, *, before: ListPosition | None, limit: int) -> list[ListedAssistant]:
         below, params = _below(before, "s.assistant_created_at", "s.assistant_id")
-        sql = (
-            "SELECT a.record, s.first_interacted FROM assistant_shares AS s"
-            f" JOIN assistants AS a ON a.assistant_id = s.assistant_id WHERE s.email = :email{below}"
-            " ORDER BY s.assistant_created_at DESC, s.assistant_id DESC LIMIT :limit"
-        )
-        return await self._list(sql, {**params, "email": normalize_email(email), "limit": limit})
+        return await self._list(shared_query(below), {**params, "email": normalize_email(email), "limit": limit})
 
     async def add_shares(self, assistant: Assistant, emails: list[str], *, now: str) -> None:
         rows = [(assistant.assistant_id, normalize_email(e), assistant.created_at, now) for e in emails]
