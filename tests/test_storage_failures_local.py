@@ -115,3 +115,27 @@ async def test_an_unreadable_database_stops_the_service_at_start(tmp_path: Path)
     with pytest.raises(StorageError):
         async with app.router.lifespan_context(app):
             pass
+
+
+async def test_assistant_writes_under_a_held_lock_are_503_and_a_retry_finishes(impatient_services: Services) -> None:
+    services = impatient_services
+    headers = services.auth(random_user_id())
+    body = {"name": "Kept", "visibility": "SHARED"}
+    assistant_id = (await services.app.post("/assistants", json=body, headers=headers)).json()["assistantId"]
+    path = f"/assistants/{assistant_id}"
+    await services.app.post(f"{path}/shares", json={"emails": ["friend@example.edu"]}, headers=headers)
+
+    with write_locked(services.settings.storage.sqlite_path):
+        responses = [
+            await services.app.put(path, json={"name": "Lost"}, headers=headers),
+            await services.app.delete(path, headers=headers),
+            await services.app.post(f"{path}/shares", json={"emails": ["other@example.edu"]}, headers=headers),
+        ]
+        read = await services.app.get(path, headers=headers)
+    retried = await services.app.delete(path, headers=headers)
+
+    assert [r.status_code for r in responses] == [503, 503, 503]
+    assert all("retry-after" in r.headers for r in responses)
+    assert read.json()["name"] == "Kept"
+    assert retried.status_code == 204
+    assert (await services.app.get(path, headers=headers)).status_code == 404

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from apis.shared.assistants import AssistantFields, Visibility
 from apis.shared.assistants import service as assistants_service
 from apis.shared.config import StorageSettings
+from apis.shared.errors import StorageError
 from apis.shared.storage import dynamo
 from apis.shared.storage.dynamo import schema
 from apis.shared.storage.dynamo.assistants import DynamoAssistantRepository
@@ -86,5 +88,38 @@ async def test_storage_init_adds_the_public_assistants_index_to_an_earlier_table
 
         assert f"index {new}: created" in lines[0]
         assert [entry.position for entry in listed] == [public.position]
+    finally:
+        client.close()
+
+
+@pytest.mark.dynamodb
+async def test_a_delete_that_fails_part_way_keeps_the_assistant_and_the_same_call_finishes(
+    dynamo_storage_settings: StorageSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = dynamo_storage_settings
+    await dynamo.initialize(settings)
+    client = dynamodb_client(settings)
+    try:
+        repository = DynamoAssistantRepository(Table(client, settings.dynamodb_table_name))
+        fields = AssistantFields(name="Shared", visibility=Visibility.SHARED)
+        assistant = await assistants_service.create(
+            assistants=repository, owner_id=random_user_id(), owner_name="O", assistant_in=fields
+        )
+        await assistants_service.share(assistants=repository, assistant=assistant, emails=["a@x.edu", "b@x.edu"])
+        original = client.delete_item
+
+        def refused(**_: Any) -> Any:
+            raise ClientError({"Error": {"Code": "InternalServerError", "Message": "try later"}}, "DeleteItem")
+
+        monkeypatch.setattr(client, "delete_item", refused)
+        with pytest.raises(StorageError):
+            await assistants_service.delete(assistants=repository, assistant=assistant)
+        kept = await repository.get(assistant.assistant_id)
+        monkeypatch.setattr(client, "delete_item", original)
+        await assistants_service.delete(assistants=repository, assistant=assistant)
+
+        assert kept == assistant
+        assert await repository.get(assistant.assistant_id) is None
+        assert await repository.list_shares(assistant.assistant_id) == []
     finally:
         client.close()
