@@ -56,7 +56,10 @@ class AssistantRepository(Protocol):
         ...
 
     async def add_shares(self, assistant: Assistant, emails: list[str], *, now: str) -> None:
-        """Grant `assistant` to each email (normalised); an existing grant is kept as it is."""
+        """Grant `assistant` to each email (normalised); an existing grant is kept as it is.
+
+        Raises `AssistantNotFound` if the assistant is gone (deleted meanwhile): no share outlives it.
+        """
         ...
 
     async def remove_shares(self, assistant_id: str, emails: list[str]) -> None:

@@ -230,3 +230,31 @@ async def test_the_list_pages_without_repeats_or_gaps(assistant_repository: Assi
             limit=3,
             page_token="not-a-token",
         )
+
+
+async def test_an_assistant_leaves_the_public_list_when_it_stops_being_public(
+    assistant_repository: AssistantRepository,
+) -> None:
+    public = await add(assistant_repository, random_user_id(), visibility=Visibility.PUBLIC)
+    listed_before = await assistant_repository.list_public(before=None, limit=1000)
+
+    await assistants_service.update(
+        assistants=assistant_repository, assistant=public, changes={"visibility": Visibility.PRIVATE}
+    )
+    listed_after = await assistant_repository.list_public(before=None, limit=1000)
+
+    assert public.assistant_id in [e.assistant.assistant_id for e in listed_before if e.assistant]
+    assert public.assistant_id not in [e.assistant.assistant_id for e in listed_after if e.assistant]
+
+
+async def test_sharing_a_deleted_assistant_is_refused_and_stores_nothing(
+    assistant_repository: AssistantRepository,
+) -> None:
+    ghost = await add(assistant_repository, random_user_id(), visibility=Visibility.SHARED)
+    await assistant_repository.delete(ghost.assistant_id)
+
+    with pytest.raises(AssistantNotFound):
+        await assistant_repository.add_shares(ghost, ["late@example.edu"], now=ghost.created_at)
+
+    assert await assistant_repository.list_shares(ghost.assistant_id) == []
+    assert await assistant_repository.list_shared_with("late@example.edu", before=None, limit=10) == []

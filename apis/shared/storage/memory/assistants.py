@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from apis.shared.assistants.exceptions import AssistantNotFound
 from apis.shared.assistants.models import (
     Assistant,
     AssistantShare,
@@ -70,6 +71,8 @@ class MemoryAssistantRepository:
         return _page(entries, before, limit)
 
     async def add_shares(self, assistant: Assistant, emails: list[str], *, now: str) -> None:
+        if assistant.assistant_id not in self._assistants:
+            raise AssistantNotFound.of(assistant.assistant_id)
         shares = self._shares.setdefault(assistant.assistant_id, {})
         for email in map(normalize_email, emails):
             shares.setdefault(email, AssistantShare(assistant_id=assistant.assistant_id, email=email, created_at=now))

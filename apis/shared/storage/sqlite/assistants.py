@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+from apis.shared.assistants.exceptions import AssistantNotFound
 from apis.shared.assistants.models import Assistant, AssistantShare, ListedAssistant, ListPosition, normalize_email
 from apis.shared.errors import ConflictError
 from apis.shared.storage.sqlite.database import SqliteDatabase, write_transaction
@@ -155,11 +156,14 @@ class SqliteAssistantRepository:
         rows = [(assistant.assistant_id, normalize_email(e), assistant.created_at, now) for e in emails]
 
         def write(connection: sqlite3.Connection) -> None:
+            # One transaction reads that the assistant is there and writes its shares: no delete comes between.
             with write_transaction(connection):
+                found = "SELECT 1 FROM assistants WHERE assistant_id = ?"
+                if connection.execute(found, (assistant.assistant_id,)).fetchone() is None:
+                    raise AssistantNotFound.of(assistant.assistant_id)
                 connection.executemany(
                     "INSERT INTO assistant_shares (assistant_id, email, assistant_created_at, created_at)"
-                    " SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM assistants WHERE assistant_id = ?1)"
-                    " ON CONFLICT (assistant_id, email) DO NOTHING",
+                    " VALUES (?, ?, ?, ?) ON CONFLICT (assistant_id, email) DO NOTHING",
                     rows,
                 )
 
