@@ -19,14 +19,11 @@ from apis.shared.config import (
     AuthMode,
     AuthSettings,
     BearerToken,
-    InferenceSettings,
-    ObservabilitySettings,
-    ProviderSettings,
     Settings,
 )
 from tests.fakes.oidc_server import FakeOidcState, running_oidc_provider
 from tests.fakes.server import RunningFake, closed_port_url
-from tests.fixtures.services import running
+from tests.fixtures.services import running, service_settings
 from tests.helpers import local_storage_settings
 
 CALLBACK = "http://client.test/auth/callback"
@@ -44,13 +41,7 @@ def oidc_settings(data_dir: Path, issuer: str, **auth: Any) -> Settings:
         "oidc_redirect_uri": CALLBACK,
     }
     values.update(auth)
-    return Settings(
-        storage=local_storage_settings(data_dir),
-        auth=AuthSettings(**values),
-        observability=ObservabilitySettings(log_format="text", log_level="WARNING"),
-        inference=InferenceSettings(),
-        providers=ProviderSettings.model_construct(),
-    )
+    return service_settings(local_storage_settings(data_dir), AuthSettings(**values))
 
 
 @pytest.fixture

@@ -17,13 +17,10 @@ from apis.app_api.main import create_app
 from apis.shared.config import (
     AuthMode,
     AuthSettings,
-    InferenceSettings,
-    ObservabilitySettings,
-    ProviderSettings,
     Settings,
 )
 from apis.shared.errors import ConfigurationError
-from tests.fixtures.services import running
+from tests.fixtures.services import running, service_settings
 from tests.helpers import local_storage_settings
 
 CALLBACK = "http://localhost:4200/auth/callback"
@@ -42,13 +39,7 @@ def local_settings(data_dir: Path, **auth: Any) -> Settings:
         "admin_jwt_roles": "Admin",
     }
     values.update(auth)
-    return Settings(
-        storage=local_storage_settings(data_dir),
-        auth=AuthSettings(**values),
-        observability=ObservabilitySettings(log_format="text", log_level="WARNING"),
-        inference=InferenceSettings(),
-        providers=ProviderSettings.model_construct(),
-    )
+    return service_settings(local_storage_settings(data_dir), AuthSettings(**values))
 
 
 @pytest.fixture
