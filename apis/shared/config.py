@@ -325,6 +325,67 @@ class FilesSettings(BaseSettings):
         return self
 
 
+class EmbeddingProvider(StrEnum):
+    """Who embeds knowledge-base chunks; NONE: lexical search only (works offline, no model needed)."""
+
+    NONE = "none"
+    BEDROCK = "bedrock"
+    OPENAI = "openai"
+    GEMINI = "gemini"
+
+
+class KnowledgeSettings(BaseSettings):
+    """Assistants' knowledge bases: document limits, chunking, retrieval, embeddings and the vector store."""
+
+    model_config = _config()
+
+    # Names from FILES_ALLOWED_TYPES' list that have text: pdf, docx, xlsx, txt, md, html, csv.
+    knowledge_allowed_types: str = "pdf,docx,xlsx,txt,md,html,csv"
+    knowledge_max_document_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
+    knowledge_max_documents: int = Field(default=100, ge=1, le=10_000)
+    knowledge_upload_url_seconds: int = Field(default=3600, ge=30, le=7 * 86_400)
+    knowledge_download_url_seconds: int = Field(default=3600, ge=10, le=7 * 86_400)
+    # A document's text past this many characters is not indexed (and the document says so in errorDetails).
+    knowledge_max_document_chars: int = Field(default=5_000_000, ge=1000)
+    # Chunks: cut at headings and paragraphs, at most this many characters, each repeating the end of the last.
+    knowledge_chunk_chars: int = Field(default=1200, ge=200, le=20_000)
+    knowledge_chunk_overlap_chars: int = Field(default=200, ge=0, le=5000)
+    # Retrieval: this many chunks at most, within this many characters of the model's context.
+    knowledge_top_k: int = Field(default=5, ge=1, le=50)
+    knowledge_context_max_chars: int = Field(default=8000, ge=500, le=200_000)
+    # Ingestion of documents whose bytes arrived but that no worker took (a restart, another instance) is looked
+    # for every this many seconds (0: never); one left in chunking or embedding this long is taken over.
+    knowledge_sweep_interval_seconds: float = Field(default=30.0, ge=0)
+    knowledge_ingestion_lease_seconds: float = Field(default=600.0, ge=10)
+    knowledge_max_ingestion_attempts: int = Field(default=3, ge=1, le=20)
+    knowledge_ingestion_concurrency: int = Field(default=2, ge=1, le=32)
+    embedding_provider: EmbeddingProvider = EmbeddingProvider.NONE
+    # Unset: the provider's usual model (amazon.titan-embed-text-v2:0, text-embedding-3-small, gemini-embedding-001).
+    embedding_model_id: str | None = None
+    embedding_dimensions: int = Field(default=1024, ge=8, le=4096)
+    embedding_batch_size: int = Field(default=32, ge=1, le=2048)
+    # The S3 Vectors bucket and index of the dynamodb backend's vectors (created by `colloquy storage init`).
+    s3_vectors_bucket_name: str = Field(default="colloquy-vectors", min_length=3, max_length=63)
+    s3_vectors_index_name: str = Field(default="knowledge", min_length=3, max_length=63)
+    # S3 Vectors' endpoint, for a test server; the SDK's default otherwise.
+    s3_vectors_endpoint_url: str | None = None
+
+    @property
+    def allowed_types(self) -> list[str]:
+        return [name.strip().lower() for name in self.knowledge_allowed_types.split(",") if name.strip()]
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        from apis.shared.files.file_types import ALL_TYPE_NAMES
+
+        unknown = sorted(set(self.allowed_types) - set(ALL_TYPE_NAMES))
+        if unknown:
+            raise ValueError(f"KNOWLEDGE_ALLOWED_TYPES names unknown types: {', '.join(unknown)}")
+        if self.knowledge_chunk_overlap_chars * 2 > self.knowledge_chunk_chars:
+            raise ValueError("KNOWLEDGE_CHUNK_OVERLAP_CHARS must be at most half of KNOWLEDGE_CHUNK_CHARS")
+        return self
+
+
 class Settings(BaseModel):
     """Everything a service reads at start."""
 
@@ -337,6 +398,7 @@ class Settings(BaseModel):
     inference: InferenceSettings = Field(default_factory=InferenceSettings)
     providers: ProviderSettings = Field(default_factory=ProviderSettings)
     files: FilesSettings = Field(default_factory=FilesSettings)
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
 
     @model_validator(mode="after")
     def _check_combinations(self) -> Self:
@@ -371,6 +433,7 @@ def load_settings() -> Settings:
             inference=InferenceSettings(),
             providers=ProviderSettings(),
             files=FilesSettings(),
+            knowledge=KnowledgeSettings(),
         )
     except ValidationError as exc:
         problems = "; ".join(

@@ -1,6 +1,17 @@
 """Assistants: instructions with a knowledge base, their visibility, shares by email and who may use them."""
 
-from apis.shared.assistants.exceptions import AssistantNotFound, AssistantNotOwned
+from apis.shared.assistants.documents import (
+    DOCUMENT_KEY_PATTERN,
+    UNFINISHED_STATUSES,
+    Chunk,
+    ChunkHit,
+    Citation,
+    Document,
+    DocumentStatus,
+    document_key,
+)
+from apis.shared.assistants.exceptions import AssistantNotFound, AssistantNotOwned, DocumentNotFound
+from apis.shared.assistants.knowledge_repository import DocumentPosition, DocumentRepository, Embedder, KnowledgeIndex
 from apis.shared.assistants.models import (
     DRAFT_NAME,
     VECTOR_INDEX_ID,
@@ -18,7 +29,20 @@ from apis.shared.assistants.models import (
 from apis.shared.assistants.repository import AssistantRepository
 
 __all__ = [
+    "DOCUMENT_KEY_PATTERN",
     "DRAFT_NAME",
+    "UNFINISHED_STATUSES",
+    "Chunk",
+    "ChunkHit",
+    "Citation",
+    "Document",
+    "DocumentNotFound",
+    "DocumentPosition",
+    "DocumentRepository",
+    "DocumentStatus",
+    "Embedder",
+    "KnowledgeIndex",
+    "document_key",
     "VECTOR_INDEX_ID",
     "Assistant",
     "AssistantFields",

@@ -19,3 +19,13 @@ class AssistantNotOwned(ForbiddenError):
     """The caller may read and chat with the assistant, but only its owner may change it."""
 
     code = "assistant_not_owned"
+
+
+class DocumentNotFound(NotFoundError):
+    """No such document in this assistant's knowledge base."""
+
+    code = "document_not_found"
+
+    @classmethod
+    def of(cls, document_id: str) -> DocumentNotFound:
+        return cls(f"document {document_id} not found")

@@ -96,8 +96,8 @@ class FileRepository(Protocol):
 class BlobStore(Protocol):
     """Bytes by key. Writes are whole or absent: a reader never sees a torn object.
 
-    Keys are made by the files service (`attachments/<owner digest>/<upload id>`); a key outside that shape
-    raises `ValueError`. Failures raise `StorageUnavailableError` or `StorageError`.
+    Keys are made by the files service (`attachments/<owner digest>/<upload id>`) and the knowledge service
+    (`knowledge/<assistant id>/<document id>`); a key of another shape raises `ValueError`. Failures raise `StorageUnavailableError` or `StorageError`.
     """
 
     async def put(self, key: str, data: bytes, *, content_type: str) -> None:

@@ -25,6 +25,7 @@ from typing import TypeVar
 
 import anyio.to_thread
 
+from apis.shared.assistants.documents import DOCUMENT_KEY_PATTERN
 from apis.shared.durable_files import ensure_directory, sync_directory, write_temp
 from apis.shared.errors import StorageError
 from apis.shared.files.models import ATTACHMENT_KEY_PATTERN
@@ -34,16 +35,20 @@ from apis.shared.storage.write_health import WriteHealth
 logger = logging.getLogger(__name__)
 
 BACKEND = "local_blobs"
-_KEY = re.compile(ATTACHMENT_KEY_PATTERN)
+_KEYS = (re.compile(ATTACHMENT_KEY_PATTERN), re.compile(DOCUMENT_KEY_PATTERN))
 
 T = TypeVar("T")
 
 
 def checked_key(key: str) -> str:
-    """`key` if it has the shape the files service makes; anything else could name a path outside the store."""
+    """`key` if it has a shape the files or knowledge services make; anything else could name a path outside the
+    store."""
     # fullmatch, because the pattern's `$` would also accept a trailing newline.
-    if not isinstance(key, str) or _KEY.fullmatch(key) is None:
-        raise ValueError("not a blob key: keys look like attachments/<owner digest>/<upload id>")
+    if not isinstance(key, str) or not any(pattern.fullmatch(key) for pattern in _KEYS):
+        raise ValueError(
+            "not a blob key: keys look like attachments/<owner digest>/<upload id>"
+            " or knowledge/<assistant id>/<document id>"
+        )
     return key
 
 
