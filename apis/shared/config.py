@@ -56,6 +56,12 @@ class StorageSettings(BaseSettings):
     # Web origins whose browsers PUT and GET attachments straight to the bucket's presigned URLs; applied to
     # the bucket by `colloquy storage init`. Empty: no CORS rules are written.
     s3_cors_origins: str = ""
+    # The dynamodb backend's knowledge-base vectors: an S3 Vectors bucket (made by `colloquy storage init`) with one
+    # index per vector dimension, named <S3_VECTORS_INDEX_PREFIX>-<dimension> and made on first use.
+    s3_vectors_bucket_name: str = Field(default="colloquy-vectors", min_length=3, max_length=63)
+    s3_vectors_index_prefix: str = Field(default="knowledge", min_length=3, max_length=50)
+    # S3 Vectors' endpoint, for a test server (moto has no QueryVectors); AWS_ENDPOINT_URL's otherwise.
+    s3_vectors_endpoint_url: str | None = None
     aws_region: str = "us-east-1"
     # The endpoint of a moto server or LocalStack; boto3 reads the same variable on its own.
     aws_endpoint_url: str | None = None
@@ -364,11 +370,6 @@ class KnowledgeSettings(BaseSettings):
     embedding_model_id: str | None = None
     embedding_dimensions: int = Field(default=1024, ge=8, le=4096)
     embedding_batch_size: int = Field(default=32, ge=1, le=2048)
-    # The S3 Vectors bucket and index of the dynamodb backend's vectors (created by `colloquy storage init`).
-    s3_vectors_bucket_name: str = Field(default="colloquy-vectors", min_length=3, max_length=63)
-    s3_vectors_index_name: str = Field(default="knowledge", min_length=3, max_length=63)
-    # S3 Vectors' endpoint, for a test server; the SDK's default otherwise.
-    s3_vectors_endpoint_url: str | None = None
 
     @property
     def allowed_types(self) -> list[str]:

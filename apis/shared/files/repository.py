@@ -97,7 +97,8 @@ class BlobStore(Protocol):
     """Bytes by key. Writes are whole or absent: a reader never sees a torn object.
 
     Keys are made by the files service (`attachments/<owner digest>/<upload id>`) and the knowledge service
-    (`knowledge/<assistant id>/<document id>`); a key of another shape raises `ValueError`. Failures raise `StorageUnavailableError` or `StorageError`.
+    (`knowledge/<assistant id>/<document id>`); a key of another shape raises `ValueError`. Failures raise
+    `StorageUnavailableError` or `StorageError`.
     """
 
     async def put(self, key: str, data: bytes, *, content_type: str) -> None:

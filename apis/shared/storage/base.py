@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from apis.shared.assistants.knowledge_repository import DocumentRepository, KnowledgeIndex
 from apis.shared.assistants.repository import AssistantRepository
 from apis.shared.costs.repository import CostRepository
 from apis.shared.files.repository import BlobStore, FileRepository
@@ -27,6 +28,8 @@ class Storage:
     costs: CostRepository
     files: FileRepository
     assistants: AssistantRepository
+    documents: DocumentRepository
+    knowledge: KnowledgeIndex
     blobs: BlobStore
     ping: Callable[[], Awaitable[None]]
     # Whether writes go through, as the repositories' own writes and a probe that writes nothing tell.
