@@ -40,6 +40,11 @@ TIME_TO_FIRST_BYTE_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 TOKENS = Counter("colloquy_tokens_total", "Model tokens, by provider and kind.", ["provider", "kind"])
+EMBEDDING_SECONDS = Histogram(
+    "colloquy_embedding_call_seconds",
+    "Embedding of one batch of texts (the SDK's retries included), by provider and outcome (ok or error).",
+    ["provider", "outcome"],
+)
 STORAGE_ERRORS = Counter(
     "colloquy_storage_errors_total", "Storage backend failures, by backend and kind.", ["backend", "kind"]
 )

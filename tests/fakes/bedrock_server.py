@@ -8,6 +8,11 @@ Signatures are not checked: the fake does not know the secret key.
 It also serves the runtime's Converse (`POST /model/{modelId}/converse`) and ConverseStream
 (`.../converse-stream`, in the event stream framing of tests/fakes/eventstream.py) from the state's script,
 for a `bedrock-runtime` client pointed at the same URL (`AWS_ENDPOINT_URL_BEDROCK_RUNTIME`).
+
+InvokeModel (`POST /model/{modelId}/invoke`) serves Amazon Titan Text Embeddings v2 only: one `inputText` per
+call, `dimensions` 256, 512 or 1024 (1024 when unset), answered as Titan does, `{"embedding",
+"embeddingsByType": {"float"}, "inputTextTokenCount"}`, with vectors from tests/fakes/embedding_vectors.py and
+the state's `embeddings` script; any other model, or a body Titan would refuse, is a ValidationException.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.fakes.embedding_vectors import EmbeddingCall, EmbeddingScript, token_count
 from tests.fakes.eventstream import ConverseStream, converse_answer
 from tests.fakes.server import (
     FakeProviderState,
@@ -52,6 +58,9 @@ _ERROR_CODES = {
     503: "ServiceUnavailableException",
 }
 EVENT_STREAM = "application/vnd.amazon.eventstream"
+TITAN_EMBEDDINGS_V2 = "amazon.titan-embed-text-v2"
+TITAN_DIMENSIONS = (256, 512, 1024)
+TITAN_FIELDS = frozenset({"inputText", "dimensions", "normalize", "embeddingTypes"})
 _CREDENTIAL = re.compile(r"Credential=([^/]+)/")
 
 
@@ -87,6 +96,8 @@ class FakeBedrockState(FakeProviderState):
     models: list[dict[str, Any]] = field(default_factory=list)
     # When set, a request signed with another access key id is refused with UnrecognizedClientException.
     access_key_id: str | None = None
+    # What InvokeModel answers for Titan Text Embeddings v2, and each call it got.
+    embeddings: EmbeddingScript = field(default_factory=EmbeddingScript)
 
 
 def bedrock_error(status: int, message: str, *, code: str | None = None) -> Response:
@@ -111,6 +122,38 @@ def _matches(model: dict[str, Any], provider: str | None, filters: dict[str, str
         "byCustomizationType": "customizationsSupported",
     }
     return all(value is None or value in model[lists[name]] for name, value in filters.items())
+
+
+def _titan_refusal(body: Any) -> str | None:
+    """Why Titan Text Embeddings v2 would refuse `body`, in its ValidationException's words; None if it takes it."""
+    if not isinstance(body, dict):
+        return "Malformed input request: expected a JSON object, please reformat your input and try again."
+    if extraneous := sorted(set(body) - TITAN_FIELDS):
+        return f"Malformed input request: extraneous key [{extraneous[0]}] is not permitted"
+    text = body.get("inputText")
+    if not isinstance(text, str) or not text:
+        return "Malformed input request: #/inputText: expected minLength: 1, please reformat your input and try again."
+    if body.get("dimensions", 1024) not in TITAN_DIMENSIONS:
+        return f"Malformed input request: #/dimensions: {body['dimensions']} is not a valid enum value"
+    return None
+
+
+def titan_embedding(state: FakeBedrockState, model: str, body: Any) -> Response:
+    """InvokeModel's answer for Titan Text Embeddings v2: the script's failure, a ValidationException, or a vector."""
+    if not model.startswith(TITAN_EMBEDDINGS_V2):
+        return bedrock_error(400, "The provided model identifier is invalid.")
+    if (refusal := _titan_refusal(body)) is not None:
+        return bedrock_error(400, refusal)
+    text, dimensions = body["inputText"], body.get("dimensions")
+    failed = state.embeddings.take(EmbeddingCall(model=model, texts=[text], dimensions=dimensions))
+    if failed is not None:
+        return bedrock_error(failed, f"the fake was told to fail with {failed}")
+    tokens = token_count(text)
+    answer: dict[str, Any] = {"inputTextTokenCount": tokens}
+    for vector in state.embeddings.vectors([text], dimensions or 1024):
+        answer |= {"embedding": vector, "embeddingsByType": {"float": vector}}
+    headers = {"x-amzn-requestid": str(uuid.uuid4()), "x-amzn-bedrock-input-token-count": str(tokens)}
+    return JSONResponse(answer, headers=headers)
 
 
 def create_bedrock_app(state: FakeBedrockState) -> Starlette:
@@ -163,11 +206,18 @@ def create_bedrock_app(state: FakeBedrockState) -> Starlette:
             headers={"x-amzn-requestid": str(uuid.uuid4())},
         )
 
+    async def invoke_model(request: Request) -> Response:
+        if (refusal := refused(request)) is not None:
+            return refusal
+        async with state.embeddings.answering():
+            return titan_embedding(state, request.path_params["model_id"], await json_body(request))
+
     routes = [
         Route("/foundation-models", list_foundation_models, methods=["GET"]),
         # `path`: an inference profile's ARN has slashes, which Starlette sees decoded.
         Route("/model/{model_id:path}/converse", converse, methods=["POST"]),
         Route("/model/{model_id:path}/converse-stream", converse_stream, methods=["POST"]),
+        Route("/model/{model_id:path}/invoke", invoke_model, methods=["POST"]),
     ]
     return fake_app(routes, state, bedrock_error)
 

@@ -7,6 +7,12 @@ Point the SDK's `base_url` at `url`. It serves `GET /{v1,v1beta}/models` as Goog
 `POST /{v1,v1beta}/models/{model}:streamGenerateContent?alt=sse` answers from the state's script as
 server-sent `GenerateContentResponse` events (function calls whole, reasoning as `thought` parts, the last
 event with `finishReason` and the full `usageMetadata`); `:generateContent` answers one of them.
+
+`:batchEmbedContents` (what the SDK's `embed_content` calls with an API key, for any number of texts) answers
+`{"requests": [{"model", "content", "taskType", "outputDimensionality"}]}` (at most 100) with `{"embeddings":
+[{"values"}]}`, one per request, in order; `:embedContent` answers one request's body with `{"embedding":
+{"values"}}`. Vectors come from tests/fakes/embedding_vectors.py, driven by the state's `embeddings` script;
+one call is recorded per HTTP request, with the task type of its requests.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.fakes.embedding_vectors import EmbeddingCall, EmbeddingScript
 from tests.fakes.scripts import (
     Content,
     Reasoning,
@@ -55,6 +62,10 @@ DEFAULT_PAGE_SIZE = 50
 FINISH_REASONS = {"end_turn": "STOP", "tool_use": "STOP", "max_tokens": "MAX_TOKENS"}
 # Google ends each server-sent event with a blank line, in CRLF.
 SSE_SEPARATOR = "\r\n\r\n"
+# Full vector sizes of Google's embedding models; others answer EMBEDDING_SIZE_OTHERS (text-embedding-004's).
+EMBEDDING_SIZES = {"gemini-embedding-001": 3072}
+EMBEDDING_SIZE_OTHERS = 768
+MAX_BATCH_REQUESTS = 100
 
 _STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
@@ -104,6 +115,8 @@ class FakeGeminiState(FakeProviderState):
     api_key: str | None = None
     # The Developer API sends function calls without an id; set this to send the script's ids anyway.
     function_call_ids: bool = False
+    # What `:batchEmbedContents` and `:embedContent` answer, and each call they got.
+    embeddings: EmbeddingScript = field(default_factory=EmbeddingScript)
 
 
 def _error_body(status: int, message: str, code: str | None = None) -> dict[str, Any]:
@@ -222,6 +235,38 @@ def generate_content(turn: Turn, model: str, *, function_call_ids: bool) -> dict
     )
 
 
+def _embed_request_text(request: Any) -> str | None:
+    """The text of one EmbedContentRequest (its content's text parts joined); None if it has none."""
+    content = request.get("content") if isinstance(request, dict) else None
+    parts = content.get("parts") if isinstance(content, dict) else None
+    if not isinstance(parts, list):
+        return None
+    texts = [part["text"] for part in parts if isinstance(part, dict) and isinstance(part.get("text"), str)]
+    return " ".join(texts) if texts else None
+
+
+def embed_contents(state: FakeGeminiState, model: str, body: Any, *, batch: bool) -> Response:
+    """The answer to `:batchEmbedContents` (`batch`) or `:embedContent`: a failure, a 400, or the vectors."""
+    requests = body.get("requests") if batch and isinstance(body, dict) else [body]
+    if not isinstance(requests, list) or not requests:
+        return gemini_error(400, "* BatchEmbedContentsRequest.requests: requests must not be empty")
+    if len(requests) > MAX_BATCH_REQUESTS:
+        return gemini_error(400, f"* BatchEmbedContentsRequest.requests: at most {MAX_BATCH_REQUESTS} requests")
+    texts = [_embed_request_text(request) for request in requests]
+    if any(text is None for text in texts):
+        return gemini_error(400, "* EmbedContentRequest.content: contents must have a text part")
+    first = requests[0]
+    dimensions, task_type = first.get("outputDimensionality"), first.get("taskType")
+    call = EmbeddingCall(model=model, texts=[text or "" for text in texts], dimensions=dimensions, task_type=task_type)
+    if (failed := state.embeddings.take(call)) is not None:
+        return gemini_error(failed, f"the fake was told to fail with {failed}")
+    size = dimensions or EMBEDDING_SIZES.get(model, EMBEDDING_SIZE_OTHERS)
+    embeddings = [{"values": vector} for vector in state.embeddings.vectors(call.texts, size)]
+    if batch:
+        return JSONResponse({"embeddings": embeddings})
+    return JSONResponse({"embedding": embeddings[0]} if embeddings else {})
+
+
 def _page_token(offset: int) -> str:
     return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
 
@@ -261,6 +306,9 @@ def create_gemini_app(state: FakeGeminiState) -> Starlette:
         if (refusal := refused(request)) is not None:
             return refusal
         model, _, method = request.path_params["target"].rpartition(":")
+        if method in ("batchEmbedContents", "embedContent"):
+            async with state.embeddings.answering():
+                return embed_contents(state, model, await json_body(request), batch=method == "batchEmbedContents")
         if method not in ("generateContent", "streamGenerateContent"):
             return gemini_error(404, f"Method {method} is not served by the fake.")
         stream = method == "streamGenerateContent"

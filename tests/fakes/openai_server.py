@@ -5,10 +5,17 @@ Point the SDK at `<url>/v1`. It serves `GET /v1/models` as OpenAI does, in one u
 from the state's script: with `stream: true` as `chat.completion.chunk` server-sent events ending in
 `data: [DONE]` (a usage chunk before it when `stream_options.include_usage` is set), else as one
 `chat.completion`. Reasoning goes out as `delta.reasoning_content`, as OpenAI-compatible servers send it.
+
+`POST /v1/embeddings` answers a string or a list of strings with one `embedding` per input, in order, of the
+requested `dimensions` (else the model's full size), as JSON floats or, with `encoding_format: "base64"` (what
+the SDK asks for unless told otherwise), as base64 of little-endian float32; vectors from
+tests/fakes/embedding_vectors.py, driven by the state's `embeddings` script.
 """
 
 from __future__ import annotations
 
+import base64
+import struct
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.fakes.embedding_vectors import EmbeddingCall, EmbeddingScript, token_count
 from tests.fakes.scripts import (
     Content,
     MaxTokens,
@@ -52,6 +60,11 @@ API_PREFIX = "/v1"
 DEFAULT_CREATED = 1_700_000_000
 FINISH_REASONS = {"end_turn": "stop", "tool_use": "tool_calls", "max_tokens": "length"}
 DONE = b"data: [DONE]\n\n"
+# Full vector sizes of OpenAI's embedding models; a model the fake does not know answers EMBEDDING_SIZE_OTHERS,
+# as a compatible server's model would (nomic-embed-text on Ollama).
+EMBEDDING_SIZES = {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072, "text-embedding-ada-002": 1536}
+EMBEDDING_SIZE_OTHERS = 768
+MAX_EMBEDDING_INPUTS = 2048
 
 _ERROR_TYPES = {
     400: "invalid_request_error",
@@ -71,6 +84,8 @@ class FakeOpenAIState(FakeProviderState):
     models: list[dict[str, Any]] = field(default_factory=list)
     # When set, a request without `Authorization: Bearer <api_key>` is refused, as OpenAI does.
     api_key: str | None = None
+    # What `/v1/embeddings` answers, and each call it got.
+    embeddings: EmbeddingScript = field(default_factory=EmbeddingScript)
 
 
 def _error_body(status: int, message: str, code: str | None) -> dict[str, Any]:
@@ -183,6 +198,58 @@ def chat_completion(turn: Turn, model: str) -> dict[str, Any]:
     }
 
 
+def _embedding_inputs(body: Any) -> list[str] | None:
+    """The texts of an embeddings request; None unless a non-empty string or 1 to 2048 of them (no tokens)."""
+    raw = body.get("input") if isinstance(body, dict) else None
+    texts = [raw] if isinstance(raw, str) else raw
+    if not isinstance(texts, list) or not 0 < len(texts) <= MAX_EMBEDDING_INPUTS:
+        return None
+    return texts if all(isinstance(text, str) and text for text in texts) else None
+
+
+def _dimensions_refusal(model: str, dimensions: Any) -> str | None:
+    """Why OpenAI would refuse the requested `dimensions` for `model`; None when it takes them."""
+    if dimensions is None:
+        return None
+    if model == "text-embedding-ada-002":
+        return "This model does not support specifying dimensions."
+    if not isinstance(dimensions, int) or isinstance(dimensions, bool) or dimensions < 1:
+        return f"Invalid value for 'dimensions': {dimensions!r}."
+    largest = EMBEDDING_SIZES.get(model)
+    if largest is not None and dimensions > largest:
+        return f"This model's maximum dimensions is {largest}."
+    return None
+
+
+def _encoded(vector: list[float], encoding_format: Any) -> list[float] | str:
+    if encoding_format == "base64":
+        return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
+    return vector
+
+
+def create_embeddings(state: FakeOpenAIState, body: Any) -> Response:
+    """The answer to `POST /v1/embeddings`: the script's failure, OpenAI's 400 for a bad request, or vectors."""
+    texts = _embedding_inputs(body)
+    if texts is None:
+        return openai_error(400, "'input' must be a non-empty string or a list of 1 to 2048 non-empty strings.")
+    model, dimensions = str(body.get("model", "")), body.get("dimensions")
+    if (refusal := _dimensions_refusal(model, dimensions)) is not None:
+        return openai_error(400, refusal)
+    failed = state.embeddings.take(EmbeddingCall(model=model, texts=texts, dimensions=dimensions))
+    if failed is not None:
+        code = "rate_limit_exceeded" if failed == 429 else None
+        return openai_error(failed, f"the fake was told to fail with {failed}", code=code)
+    size = dimensions or EMBEDDING_SIZES.get(model, EMBEDDING_SIZE_OTHERS)
+    vectors = state.embeddings.vectors(texts, size)
+    data = [
+        {"object": "embedding", "index": index, "embedding": _encoded(vector, body.get("encoding_format"))}
+        for index, vector in enumerate(vectors)
+    ]
+    tokens = sum(token_count(text) for text in texts)
+    usage = {"prompt_tokens": tokens, "total_tokens": tokens}
+    return JSONResponse({"object": "list", "data": data, "model": model, "usage": usage})
+
+
 def create_openai_app(state: FakeOpenAIState) -> Starlette:
     """The fake's app, driven by `state`."""
 
@@ -210,9 +277,16 @@ def create_openai_app(state: FakeOpenAIState) -> Starlette:
         encoder = OpenAIStream(turn, model, include_usage=include_usage)
         return ScriptedStream(turn, encoder, state.stream_outcomes, media_type="text/event-stream")
 
+    async def embeddings(request: Request) -> Response:
+        if (refusal := refused(request)) is not None:
+            return refusal
+        async with state.embeddings.answering():
+            return create_embeddings(state, await json_body(request))
+
     routes = [
         Route(f"{API_PREFIX}/models", list_models, methods=["GET"]),
         Route(f"{API_PREFIX}/chat/completions", chat_completions, methods=["POST"]),
+        Route(f"{API_PREFIX}/embeddings", embeddings, methods=["POST"]),
     ]
     return fake_app(routes, state, openai_error)
 
