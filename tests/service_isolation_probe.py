@@ -21,7 +21,8 @@ import httpx
 
 # What each service's image leaves out (see deploy/*.Dockerfile and the extras in pyproject.toml).
 ABSENT = {
-    "app": ("apis.inference_api", "pypdf", "docx", "openpyxl", "lxml"),
+    # The app image carries the document libraries: it ingests assistants' knowledge bases.
+    "app": ("apis.inference_api",),
     "inference": ("apis.app_api",),
 }
 
@@ -83,6 +84,31 @@ async def check_app(client: httpx.AsyncClient, headers: dict[str, str]) -> None:
     assert put.status_code == 200, put.text
     completed = await client.post(f"/files/{presigned['uploadId']}/complete", headers=headers)
     assert completed.status_code == 200, completed.text
+    await check_ingestion(client, headers)
+
+
+async def check_ingestion(client: httpx.AsyncClient, headers: dict[str, str]) -> None:
+    """A Word document in an assistant's knowledge base is read, chunked and indexed in this image."""
+    from docx import Document
+
+    buffer = io.BytesIO()
+    document = Document()
+    document.add_paragraph("The probe's knowledge base says hello.")
+    document.save(buffer)
+    data = buffer.getvalue()
+    mime = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    assistant = (await client.post("/assistants", json={"name": "Probe"}, headers=headers)).json()
+    base = f"/assistants/{assistant['assistantId']}/documents"
+    upload_body = {"filename": "probe.docx", "contentType": mime, "sizeBytes": len(data)}
+    upload = (await client.post(f"{base}/upload-url", json=upload_body, headers=headers)).json()
+    put = await client.put(upload["uploadUrl"], content=data, headers={"Content-Type": mime})
+    assert put.status_code == 200, put.text
+    for _ in range(500):
+        status = (await client.get(f"{base}/{upload['documentId']}", headers=headers)).json()
+        if status["status"] in ("complete", "failed"):
+            break
+        await asyncio.sleep(0.01)
+    assert status["status"] == "complete", status
 
 
 async def check_inference(client: httpx.AsyncClient, headers: dict[str, str]) -> None:

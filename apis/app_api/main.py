@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from apis.app_api.assistants.documents_router import router as documents_router
+from apis.app_api.assistants.documents_router import signed_router as documents_signed_router
+from apis.app_api.assistants.knowledge_runtime import start_knowledge
 from apis.app_api.assistants.router import router as assistants_router
+from apis.app_api.assistants.test_chat import router as test_chat_router
 from apis.app_api.auth.local_page import router as local_sign_in_router
 from apis.app_api.auth.router import router as auth_router
 from apis.app_api.chat.router import router as chat_router
@@ -17,9 +21,15 @@ from apis.app_api.rbac.router import router as roles_router
 from apis.app_api.sessions.router import router as sessions_router
 from apis.app_api.users.admin_router import router as admin_users_router
 from apis.app_api.users.router import router as users_router
-from apis.shared.bootstrap import resources_lifespan, service_version
+from apis.shared.bootstrap import ServiceResources, resources_lifespan, service_version
 from apis.shared.config import Settings, load_settings
 from apis.shared.http import install_common
+
+
+def start_services(app: FastAPI, resources: ServiceResources) -> None:
+    """The app API's own state and periodic work, once the shared resources are open."""
+    start_files(app, resources)
+    start_knowledge(app, resources)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -30,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Colloquy app API",
         version=service_version(),
         description="Conversations, attachments, models, assistants, users, costs and memory.",
-        lifespan=resources_lifespan(settings, seed_roles=True, on_start=start_files),
+        lifespan=resources_lifespan(settings, seed_roles=True, on_start=start_services),
     )
     install_common(
         app,
@@ -44,7 +54,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sessions_router)
     app.include_router(chat_router)
     app.include_router(files_router)
+    # The signed routes first: their fixed segments must not be read as an assistant's id.
+    app.include_router(documents_signed_router)
     app.include_router(assistants_router)
+    app.include_router(documents_router)
+    app.include_router(test_chat_router)
     app.include_router(users_router)
     app.include_router(admin_users_router)
     app.include_router(roles_router)

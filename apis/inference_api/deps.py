@@ -12,6 +12,7 @@ from apis.shared.dependencies import (
     CallerPermissions,
     CostsRepo,
     CurrentUser,
+    EmbedderDep,
     ModelsRepo,
     SessionsRepo,
     StorageDep,
@@ -33,5 +34,6 @@ __all__ = [
     "CurrentUser",
     "ModelsRepo",
     "SessionsRepo",
+    "EmbedderDep",
     "StorageDep",
 ]

@@ -18,6 +18,7 @@ from apis.shared.durable_files import make_private
 from apis.shared.errors import StorageError
 from apis.shared.models import ensure_first_model
 from apis.shared.observability import configure_logging
+from apis.shared.providers.embeddings import ProviderEmbedder, build_embedder
 from apis.shared.rbac import PermissionCache, seed_system_roles
 from apis.shared.storage import Storage, open_storage
 from apis.shared.users import LoginSync
@@ -41,6 +42,8 @@ class ServiceResources:
     login_sync: LoginSync
     permission_cache: PermissionCache
     background_tasks: BackgroundTasks
+    # The knowledge bases' embedding model (EMBEDDING_PROVIDER), or None: lexical search only.
+    embedder: ProviderEmbedder | None
 
 
 async def seed_storage(settings: Settings, storage: Storage, *, seed_roles: bool = True) -> list[str]:
@@ -76,6 +79,7 @@ async def service_resources(settings: Settings, *, seed_roles: bool) -> AsyncIte
     try:
         validator = build_token_validator(settings)
         await _seed(settings, storage, seed_roles=seed_roles)
+        embedder = build_embedder(settings.knowledge, settings.providers, region=settings.storage.aws_region)
         tasks = BackgroundTasks()
         try:
             yield ServiceResources(
@@ -89,10 +93,13 @@ async def service_resources(settings: Settings, *, seed_roles: bool) -> AsyncIte
                     ttl_seconds=settings.auth.permission_cache_seconds,
                 ),
                 background_tasks=tasks,
+                embedder=embedder,
             )
         finally:
-            # Turns still storing their answers, titles still being written: let them finish first.
+            # Turns still storing their answers, titles and ingestions still being written: let them finish first.
             await tasks.drain(timeout_seconds=SHUTDOWN_GRACE_SECONDS)
+            if embedder is not None:
+                await embedder.aclose()
     finally:
         await storage.close()
 
@@ -120,6 +127,7 @@ def resources_lifespan(
             app.state.login_sync = resources.login_sync
             app.state.permission_cache = resources.permission_cache
             app.state.background_tasks = resources.background_tasks
+            app.state.embedder = resources.embedder
             if warm_up is not None:
                 resources.background_tasks.spawn(asyncio.to_thread(warm_up, settings), name="warm-up")
             if on_start is not None:

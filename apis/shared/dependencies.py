@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from apis.shared.assistants import AssistantRepository
+from apis.shared.assistants import AssistantRepository, DocumentRepository, Embedder, KnowledgeIndex
 from apis.shared.auth import AuthenticatedUser, TokenValidator
 from apis.shared.config import Settings
 from apis.shared.costs import CostRepository
@@ -65,6 +65,20 @@ def get_files(request: Request) -> FileRepository:
 
 def get_assistants(request: Request) -> AssistantRepository:
     return get_storage(request).assistants
+
+
+def get_documents(request: Request) -> DocumentRepository:
+    return get_storage(request).documents
+
+
+def get_knowledge(request: Request) -> KnowledgeIndex:
+    return get_storage(request).knowledge
+
+
+def get_embedder(request: Request) -> Embedder | None:
+    """The configured embedding model, or None: knowledge bases then search lexically only."""
+    embedder: Embedder | None = request.app.state.embedder
+    return embedder
 
 
 def get_blobs(request: Request) -> BlobStore:
@@ -131,6 +145,9 @@ CostsRepo = Annotated[CostRepository, Depends(get_costs)]
 FilesRepo = Annotated[FileRepository, Depends(get_files)]
 AssistantsRepo = Annotated[AssistantRepository, Depends(get_assistants)]
 BlobsStore = Annotated[BlobStore, Depends(get_blobs)]
+DocumentsRepo = Annotated[DocumentRepository, Depends(get_documents)]
+KnowledgeIdx = Annotated[KnowledgeIndex, Depends(get_knowledge)]
+EmbedderDep = Annotated[Embedder | None, Depends(get_embedder)]
 UsersRepo = Annotated[UserRepository, Depends(get_users)]
 RolesRepo = Annotated[RoleRepository, Depends(get_roles)]
 PermissionCacheDep = Annotated[PermissionCache, Depends(get_permission_cache)]

@@ -15,9 +15,10 @@ from apis.app_api.assistants.schemas import (
     SharesIn,
     SharesOut,
 )
-from apis.app_api.deps import AssistantsRepo, CurrentUser
+from apis.app_api.deps import AssistantsRepo, BlobsStore, CurrentUser, DocumentsRepo, KnowledgeIdx
 from apis.shared.assistants import AssistantUpdate, AssistantView
 from apis.shared.assistants import service as assistants_service
+from apis.shared.knowledge import documents_service
 from apis.shared.pagination import Page
 
 router = APIRouter(prefix="/assistants", tags=["assistants"])
@@ -105,8 +106,20 @@ async def archive_assistant(assistant: OwnedAssistant, assistants: AssistantsRep
 
 
 @router.delete("/{assistant_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
-async def delete_assistant(assistant: OwnedAssistant, assistants: AssistantsRepo) -> Response:
-    """Remove the assistant and its shares; a failure is a 503 and the same DELETE finishes the work."""
+async def delete_assistant(
+    assistant: OwnedAssistant,
+    assistants: AssistantsRepo,
+    documents: DocumentsRepo,
+    knowledge: KnowledgeIdx,
+    blobs: BlobsStore,
+) -> Response:
+    """Remove the knowledge base (documents, bytes, index entries), then the shares and the assistant.
+
+    The assistant goes last: a failure part way is a 503 that leaves it in place, and the same DELETE finishes.
+    """
+    await documents_service.delete_knowledge_base(
+        documents=documents, knowledge=knowledge, blobs=blobs, assistant_id=assistant.assistant_id
+    )
     await assistants_service.delete(assistants=assistants, assistant=assistant)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -19,12 +19,12 @@ import logging
 import time
 from typing import Any
 
-from apis.inference_api.invocations.translator import CallTranslator
 from apis.inference_api.invocations.turn_store import TurnStore
 from apis.shared.costs import CostEntry
 from apis.shared.errors import StorageError, StorageUnavailableError
 from apis.shared.observability import SUPPRESSED_ERRORS
 from apis.shared.sessions import Latency, Message, MessageIdTaken, MessageStatus, MessageSuperseded, TokenUsage
+from apis.shared.turns.translator import CallTranslator
 
 logger = logging.getLogger(__name__)
 

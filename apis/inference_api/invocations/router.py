@@ -14,6 +14,7 @@ from apis.inference_api.deps import (
     AppSettings,
     CallerPermissions,
     CurrentUser,
+    EmbedderDep,
     StorageDep,
 )
 from apis.inference_api.invocations.auto_title import name_new_session
@@ -22,7 +23,7 @@ from apis.inference_api.invocations.schemas import SESSION_HEADER, InvocationReq
 from apis.inference_api.invocations.turn_store import TurnStore
 from apis.shared.background import BackgroundTasks
 from apis.shared.sessions import SessionId
-from apis.shared.turns import prepare_turn
+from apis.shared.turns import KnowledgeBases, prepare_turn
 
 router = APIRouter(tags=["runtime"])
 
@@ -40,6 +41,7 @@ async def invocations(
     permissions: CallerPermissions,
     settings: AppSettings,
     active: ActiveTurnsDep,
+    embedder: EmbedderDep,
     # The same type as the body's `session_id`: an id the session routes could never address is a 422 here too.
     session_header: Annotated[SessionId | None, Header(alias=SESSION_HEADER)] = None,
 ) -> StreamingResponse:
@@ -48,11 +50,19 @@ async def invocations(
     turn = await prepare_turn(
         request=body.turn_request(header_session_id=session_header),
         user_id=user.user_id,
+        email=user.email,
         permissions=permissions,
         sessions=storage.sessions,
         models=storage.models,
         files=storage.files,
         blobs=storage.blobs,
+        knowledge_bases=KnowledgeBases(
+            assistants=storage.assistants,
+            documents=storage.documents,
+            index=storage.knowledge,
+            embedder=embedder,
+            settings=settings.knowledge,
+        ),
         settings=settings,
         started=started,
     )

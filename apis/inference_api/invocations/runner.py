@@ -17,8 +17,6 @@ from contextlib import aclosing
 from typing import Any, cast
 
 from apis.inference_api.invocations.answer_writer import AnswerWriter
-from apis.inference_api.invocations.sse import KEEP_ALIVE, frame
-from apis.inference_api.invocations.translator import CallTranslator
 from apis.inference_api.invocations.turn_store import TurnStore
 from apis.inference_api.ping import ActiveTurns
 from apis.shared.background import BackgroundTasks
@@ -28,6 +26,8 @@ from apis.shared.observability import PROVIDER_SECONDS, STREAMS, TIME_TO_FIRST_B
 from apis.shared.providers.failures import provider_failure
 from apis.shared.sessions import Latency, MessageStatus
 from apis.shared.turns import PreparedTurn
+from apis.shared.turns.sse import KEEP_ALIVE, frame
+from apis.shared.turns.translator import CallTranslator
 
 logger = logging.getLogger(__name__)
 _END = None
@@ -112,6 +112,9 @@ class TurnRun:
         self.active.enter()
         ticker = asyncio.create_task(self._checkpoints(), name="answer-checkpoints")
         try:
+            # The sources first, so the client can show them while the answer streams (the reference's order).
+            for citation in self.turn.citations:
+                self._emit("citation", citation.model_dump(by_alias=True))
             await self._stream_agent()
             await self._finish()
         except asyncio.CancelledError:

@@ -44,6 +44,9 @@ class TurnStore:
     sessions: SessionRepository
     usage: TokenUsage = field(default_factory=TokenUsage)
     cost: float = 0.0
+    # The turn's citations go on its first answer (the one the client attaches them to), once.
+    citations_stored: bool = False
+    first_answer_id: str | None = None
 
     @property
     def model_info(self) -> ModelInfo:
@@ -106,7 +109,13 @@ class TurnStore:
             status=status,
             created_at=created_at,
             updated_at=now_iso(),
-            metadata=MessageMetadata(token_usage=usage, latency=latency, model_info=self.model_info, cost=cost),
+            metadata=MessageMetadata(
+                token_usage=usage,
+                latency=latency,
+                model_info=self.model_info,
+                cost=cost,
+                citations=self._citations_for(message_id),
+            ),
         )
         saved_per_token = max(
             0.0, model.input_price_per_million_tokens - (model.cache_read_price_per_million_tokens or 0.0)
@@ -121,6 +130,15 @@ class TurnStore:
             cache_savings=usage.cache_read_input_tokens * saved_per_token / 1_000_000,
         )
         return message, entry
+
+    def _citations_for(self, message_id: str) -> list[dict[str, Any]] | None:
+        """The turn's citations for its first answer (each of whose versions carries them), None for the others."""
+        if not self.turn.citations:
+            return None
+        if self.citations_stored and self.first_answer_id != message_id:
+            return None
+        self.citations_stored, self.first_answer_id = True, message_id
+        return [citation.model_dump(by_alias=True) for citation in self.turn.citations]
 
     def count(self, answer: Message) -> None:
         """Add a stored answer to the turn's totals and the token metrics."""

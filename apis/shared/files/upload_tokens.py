@@ -36,16 +36,21 @@ class UploadGrant:
 
 
 class UploadTokens:
-    """Issues and checks upload tokens with the service's local key pair."""
+    """Issues and checks upload tokens with the service's local key pair.
 
-    def __init__(self, key_pair: LocalKeyPair, *, issuer: str) -> None:
+    `audience` tells one kind of signed URL from another (attachment uploads, knowledge-base uploads and
+    downloads): a token issued for one is refused by the others.
+    """
+
+    def __init__(self, key_pair: LocalKeyPair, *, issuer: str, audience: str = UPLOAD_AUDIENCE) -> None:
         self.key_pair = key_pair
         self.issuer = issuer
+        self.audience = audience
 
     def issue(self, grant: UploadGrant, *, expires_at: datetime) -> str:
         claims = {
             "iss": self.issuer,
-            "aud": UPLOAD_AUDIENCE,
+            "aud": self.audience,
             "sub": grant.user_id,
             "uid": grant.upload_id,
             "size": grant.size_bytes,
@@ -61,7 +66,7 @@ class UploadTokens:
                 token,
                 self.key_pair.public_key,
                 algorithms=[_ALGORITHM],
-                audience=UPLOAD_AUDIENCE,
+                audience=self.audience,
                 issuer=self.issuer,
                 options={"require": ["exp", "sub", "uid", "size", "type"]},
             )

@@ -24,6 +24,8 @@ from strands.types.tools import ToolSpec
 from apis.shared.errors import ProviderError
 
 T = TypeVar("T", bound=BaseModel)
+# How much of the context a turn added (knowledge passages) the offline model quotes back.
+_CONTEXT_QUOTE_CHARS = 600
 _CALCULATE = re.compile(r"\bcalculate\s+(?P<expression>[-+*/%().\d\s^]+)", re.IGNORECASE)
 
 
@@ -64,12 +66,27 @@ def compose_reply(messages: Sequence[dict[str, Any]]) -> str:
     results = _tool_results(last)
     if results:
         return f"[local offline model] The calculator says: {'; '.join(results)}."
-    prompt = _texts(last)
+    texts = [block["text"] for block in last.get("content", []) if "text" in block]
+    # The user's own words come last; text blocks before them are context the turn added (knowledge passages).
+    prompt = texts[-1] if texts else ""
     words = len(prompt.split())
     earlier = sum(1 for message in messages[:-1] if message.get("role") == "user" and _texts(message))
     attached = _attachments(last)
     plural = "s" if len(attached) != 1 else ""
     files = f" You attached {len(attached)} file{plural}: {'; '.join(attached)}." if attached else ""
+    return _echo(prompt, words, earlier, files) + _context_note(texts[:-1])
+
+
+def _context_note(context: list[str]) -> str:
+    """What the offline model can say of context it was given: how much, and how it begins."""
+    if not context:
+        return ""
+    flat = " ".join(" ".join(context).split())
+    opening = flat if len(flat) <= _CONTEXT_QUOTE_CHARS else flat[:_CONTEXT_QUOTE_CHARS].rstrip() + "…"
+    return f" I was also given {len(flat)} characters of context, which begin: \u201c{opening}\u201d"
+
+
+def _echo(prompt: str, words: int, earlier: int, files: str) -> str:
     return (
         f"[local offline model] You said: \u201c{prompt}\u201d. That is {words} "
         f"word{'s' if words != 1 else ''} and {len(prompt)} characters, after {earlier} earlier "

@@ -5,12 +5,14 @@ records, rules and repository ports; the code that only turns use lives here, so
 in one place and each domain stays free of model SDKs. The app API uses it too, to name a conversation.
 """
 
+from apis.shared.turns.assistant_context import KnowledgeBases
 from apis.shared.turns.attachments import InlineAttachment
 from apis.shared.turns.preparation import PreparedTurn, TurnRequest, prepare_turn
 from apis.shared.turns.titles import title_for
 
 __all__ = [
     "InlineAttachment",
+    "KnowledgeBases",
     "PreparedTurn",
     "TurnRequest",
     "prepare_turn",

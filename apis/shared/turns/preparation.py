@@ -1,8 +1,9 @@
 """Everything a turn checks and resolves before a byte is streamed, then the user message stored.
 
-In API.md §1's order: session (404 if someone else's), model (400 unknown or disabled, 403 not allowed, 503
-provider not configured), tools (403 not granted, 400 unknown), attachments and assistant; then the user
-message is stored, so it is kept even if the model fails. Each failure is an error of `errors.py`, which the
+In API.md §1's order: model (400 unknown or disabled, 403 not allowed, 503 provider not configured), tools (403
+not granted, 400 unknown), assistant (404 not visible, 409 another one's conversation) with its retrieval, and
+attachments; then the user message is stored (404 if the session is someone else's), so it is kept even if the
+model fails. Each failure is an error of `errors.py`, which the
 service answers as a plain HTTP error before it streams anything.
 
 A service over repositories and settings, not over a request: where the turn came from (its body, its
@@ -12,12 +13,13 @@ session header) is the inference API's business, and retrieval or memory will ad
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from apis.shared.assistants import Citation
 from apis.shared.clock import utc_now
 from apis.shared.config import Settings
-from apis.shared.errors import ForbiddenError, NotFoundError, RuleViolation
+from apis.shared.errors import ForbiddenError, RuleViolation
 from apis.shared.files import BlobStore, FileRepository
 from apis.shared.models import ManagedModel, ModelRepository, managed_models
 from apis.shared.providers.chat_models import TurnOptions, build_chat_model
@@ -33,6 +35,12 @@ from apis.shared.sessions import (
 from apis.shared.sessions import messages as messages_service
 from apis.shared.sessions import metadata as sessions_service
 from apis.shared.tools import BUILTIN_TOOL_IDS, load_tool
+from apis.shared.turns.assistant_context import (
+    AssistantContext,
+    KnowledgeBases,
+    assistant_for_turn,
+    system_prompt_with,
+)
 from apis.shared.turns.attachments import (
     InlineAttachment,
     TurnAttachments,
@@ -84,6 +92,8 @@ class PreparedTurn:
     started: float
     # The conversation's first turn (new, or made by an upload before any message): it gets a title after.
     first_turn: bool
+    # The passages of the assistant's knowledge base the model was given, as the client shows them.
+    citations: list[Citation] = field(default_factory=list)
 
 
 def turn_preferences(request: TurnRequest, model: ManagedModel) -> SessionPreferences:
@@ -91,6 +101,8 @@ def turn_preferences(request: TurnRequest, model: ManagedModel) -> SessionPrefer
     sent: dict[str, Any] = {"last_model": model.model_id, "enabled_tools": list(request.enabled_tools)}
     if request.temperature is not None:
         sent["last_temperature"] = request.temperature
+    if request.assistant_id is not None:
+        sent["assistant_id"] = request.assistant_id
     return SessionPreferences(**sent)
 
 
@@ -106,12 +118,6 @@ def resolve_tools(requested: Sequence[str], permissions: EffectivePermissions) -
     return tools
 
 
-def check_unavailable_features(request: TurnRequest) -> None:
-    """Refuse what this server cannot do yet, rather than dropping it silently."""
-    if request.assistant_id:
-        raise NotFoundError(f"assistant {request.assistant_id} not found", code="assistant_not_found")
-
-
 def default_system_prompt() -> str:
     """Dated, so that the model knows what "today" is."""
     today = utc_now().strftime("%A %d %B %Y")
@@ -125,15 +131,18 @@ async def prepare_turn(
     *,
     request: TurnRequest,
     user_id: str,
+    email: str | None,
     permissions: EffectivePermissions,
     sessions: SessionRepository,
     models: ModelRepository,
     files: FileRepository,
     blobs: BlobStore,
+    knowledge_bases: KnowledgeBases,
     settings: Settings,
     started: float,
 ) -> PreparedTurn:
-    """Resolve model, tools and attachments, load history, store the message (with the session if new).
+    """Resolve model, tools, assistant and attachments, retrieve from the assistant's knowledge base, load
+    history, store the message (with the session if new).
 
     `started` is the `time.perf_counter()` of the request's arrival: the turn's latency figures count from it.
     """
@@ -145,7 +154,17 @@ async def prepare_turn(
         model, options, providers=settings.providers, inference=settings.inference, region=settings.storage.aws_region
     )
     tools = resolve_tools(request.enabled_tools, permissions)
-    check_unavailable_features(request)
+    assistant = None
+    if request.assistant_id is not None:
+        assistant = await assistant_for_turn(
+            bases=knowledge_bases,
+            sessions=sessions,
+            user_id=user_id,
+            email=email,
+            session_id=request.session_id,
+            assistant_id=request.assistant_id,
+            message=request.message,
+        )
     budget = RequestBudget(model.provider)  # this turn's files first; earlier ones fill what room is left
     attachments, attachment_blocks = await _attachments_of(
         request, files=files, blobs=blobs, settings=settings, user_id=user_id, budget=budget
@@ -172,12 +191,27 @@ async def prepare_turn(
         chat_model=chat_model,
         request=request,
         history=history,
-        prompt=[*attachment_blocks, {"text": request.message}],
+        prompt=[*attachment_blocks, *_knowledge_blocks(assistant), {"text": request.message}],
         tools=tools,
-        system_prompt=request.system_prompt or default_system_prompt(),
+        system_prompt=_system_prompt(request, assistant),
         started=started,
         first_turn=first_turn,
+        citations=assistant.citations if assistant is not None else [],
     )
+
+
+def _knowledge_blocks(assistant: AssistantContext | None) -> list[dict[str, Any]]:
+    """The retrieved passages, as a text block before the user's own text (which alone is stored)."""
+    if assistant is None or not assistant.retrieval.context:
+        return []
+    return [{"text": assistant.retrieval.context}]
+
+
+def _system_prompt(request: TurnRequest, assistant: AssistantContext | None) -> str:
+    """The caller's prompt or the default; an assistant with instructions wins over the caller's (API.md §1)."""
+    if assistant is not None and assistant.assistant.instructions.strip():
+        return system_prompt_with(default_system_prompt(), assistant.assistant)
+    return request.system_prompt or default_system_prompt()
 
 
 async def _attachments_of(

@@ -20,7 +20,7 @@ import anyio
 
 from apis.shared.config import FilesSettings
 from apis.shared.files import FILE_TYPES, AttachmentKind, AttachmentUnusable, FileRecord, FileTooLarge, FileType
-from apis.shared.turns.text_extraction import extract_text
+from apis.shared.knowledge.text_extraction import extract_text
 
 Block = dict[str, Any]
 

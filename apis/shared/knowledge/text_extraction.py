@@ -1,4 +1,5 @@
-"""The plain text of an attached document, for a provider that cannot read the document's format itself.
+"""The plain text of a document: an attachment for a provider that cannot read its format, or a knowledge-base
+document to be chunked and indexed.
 
 Synchronous and deterministic: the caller runs it in a worker thread. pypdf, python-docx and openpyxl are imported
 on the first document of their kind, so neither service pays for them at start. Each extractor is a generator of
@@ -16,6 +17,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING
 
@@ -50,7 +52,25 @@ def extract_text(file_type: FileType, data: bytes, *, max_chars: int) -> str:
     return _capped(extractor(data), max_chars)
 
 
-def _capped(blocks: Blocks, max_chars: int) -> str:
+@dataclass(frozen=True, slots=True)
+class ExtractedText:
+    """A document's text up to a cap; `truncated` says the document had more."""
+
+    text: str
+    truncated: bool
+
+
+def extract_document_text(file_type: FileType, data: bytes, *, max_chars: int) -> ExtractedText:
+    """The document's text for indexing: at most `max_chars`, with no notice in the text (the caller reports it)."""
+    extractor = _EXTRACTORS.get(file_type.name)
+    if extractor is None:
+        raise ValueError(f"{file_type.name} files have no text to extract")
+    # One character past the cap tells a document that has more from one that fills it exactly.
+    text = _capped(extractor(data), max_chars + 1, notice="")
+    return ExtractedText(text=text[:max_chars], truncated=len(text) > max_chars)
+
+
+def _capped(blocks: Blocks, max_chars: int, *, notice: str = TRUNCATION_NOTICE) -> str:
     """Join the blocks with line breaks, reading no more of them than the cap needs, and mark a cut."""
     parts: list[str] = []
     length = -1  # the joined length: one line break fewer than blocks
@@ -63,9 +83,11 @@ def _capped(blocks: Blocks, max_chars: int) -> str:
     text = "\n".join(parts)
     if len(text) <= max_chars:
         return text
-    suffix = "\n" + TRUNCATION_NOTICE
+    if not notice:
+        return text[:max_chars]
+    suffix = "\n" + notice
     kept = text[: max(max_chars - len(suffix), 0)].rstrip()
-    return (kept + suffix if kept else TRUNCATION_NOTICE)[:max_chars]
+    return (kept + suffix if kept else notice)[:max_chars]
 
 
 def _decoded(data: bytes) -> str:

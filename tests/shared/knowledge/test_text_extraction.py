@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from pypdf import PdfReader, PdfWriter
 
 from apis.shared.files import FILE_TYPES, AttachmentUnusable
-from apis.shared.turns.text_extraction import TRUNCATION_NOTICE, extract_text
+from apis.shared.knowledge.text_extraction import TRUNCATION_NOTICE, extract_text
 from tests.attachments import pdf_document
 
 CAP = 10_000
@@ -319,7 +319,7 @@ def test_a_cap_below_one_is_a_programming_error() -> None:
 
 def test_importing_the_module_loads_none_of_the_document_libraries() -> None:
     probe = (
-        "import sys, apis.shared.turns.text_extraction; "
+        "import sys, apis.shared.knowledge.text_extraction; "
         "print(sorted(name for name in ('pypdf', 'docx', 'openpyxl') if name in sys.modules))"
     )
     repository = Path(__file__).resolve().parents[3]
