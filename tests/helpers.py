@@ -40,7 +40,14 @@ def settings_for_backend(backend: str, request: pytest.FixtureRequest, tmp_path:
     if backend == "local":
         return local_storage_settings(tmp_path)
     settings: StorageSettings = request.getfixturevalue("dynamo_storage_settings")
-    return settings
+    return with_s3vectors(settings, request.getfixturevalue("s3vectors_server_url"))
+
+
+def with_s3vectors(settings: StorageSettings, s3vectors_url: str) -> StorageSettings:
+    """`settings` with S3 Vectors at the session's front for moto (QueryVectors included) in a vector bucket of
+    their own, so that no test sees another's vectors."""
+    bucket = f"colloquy-vectors-{uuid.uuid4().hex[:16]}"
+    return settings.model_copy(update={"s3_vectors_endpoint_url": s3vectors_url, "s3_vectors_bucket_name": bucket})
 
 
 def parse_sse(body: str) -> list[tuple[str, dict[str, Any]]]:

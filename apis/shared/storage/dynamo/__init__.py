@@ -19,6 +19,9 @@ from apis.shared.storage.dynamo.client import Table, dynamodb_client, s3_client,
 from apis.shared.storage.dynamo.costs import DynamoCostRepository
 from apis.shared.storage.dynamo.errors import error_code, map_exceptions, record
 from apis.shared.storage.dynamo.files import DynamoFileRepository
+from apis.shared.storage.dynamo.knowledge import DynamoDocumentRepository
+from apis.shared.storage.dynamo.knowledge_index import DynamoKnowledgeIndex
+from apis.shared.storage.dynamo.knowledge_vectors import S3VectorStore, s3vectors_client
 from apis.shared.storage.dynamo.models import DynamoModelRepository
 from apis.shared.storage.dynamo.roles import DynamoRoleRepository
 from apis.shared.storage.dynamo.sessions import DynamoSessionRepository
@@ -44,6 +47,7 @@ async def open_storage(settings: StorageSettings) -> Storage:
     # Building a client reads botocore's service models from disk: keep that off the event loop too.
     client = await anyio.to_thread.run_sync(partial(dynamodb_client, settings))
     s3 = await anyio.to_thread.run_sync(partial(s3_client, settings))
+    vectors = await anyio.to_thread.run_sync(partial(s3vectors_client, settings))
     table = Table(client, settings.dynamodb_table_name)
     # No probe: short of writing, nothing tells whether DynamoDB or S3 would take a write.
     writes = WriteHealth(failure_seconds=settings.storage_write_failure_seconds)
@@ -56,11 +60,13 @@ async def open_storage(settings: StorageSettings) -> Storage:
     except StorageError:
         await anyio.to_thread.run_sync(client.close)
         await anyio.to_thread.run_sync(s3.close)
+        await anyio.to_thread.run_sync(vectors.close)
         raise
 
     async def close() -> None:
         await anyio.to_thread.run_sync(client.close)
         await anyio.to_thread.run_sync(s3.close)
+        await anyio.to_thread.run_sync(vectors.close)
 
     blobs = S3BlobStore(s3, settings.s3_bucket_name)
 
@@ -78,6 +84,10 @@ async def open_storage(settings: StorageSettings) -> Storage:
         costs=DynamoCostRepository(table),
         files=DynamoFileRepository(table),
         assistants=DynamoAssistantRepository(table),
+        documents=DynamoDocumentRepository(table),
+        knowledge=DynamoKnowledgeIndex(
+            table, S3VectorStore(vectors, settings.s3_vectors_bucket_name, settings.s3_vectors_index_prefix)
+        ),
         blobs=blobs,
         ping=ping,
         writes=writes,
@@ -86,9 +96,13 @@ async def open_storage(settings: StorageSettings) -> Storage:
 
 
 async def initialize(settings: StorageSettings) -> list[str]:
-    """Create the table and the bucket if they are missing, and wait until the table is ACTIVE."""
+    """Create the table, the bucket and the vector bucket if they are missing, and wait until the table is ACTIVE.
+
+    The vector bucket's indexes (one per embedding dimension) are made by the first put of their dimension.
+    """
     dynamodb = await anyio.to_thread.run_sync(partial(dynamodb_client, settings))
     s3 = await anyio.to_thread.run_sync(partial(s3_client, settings))
+    vectors = await anyio.to_thread.run_sync(partial(s3vectors_client, settings))
     try:
         table_line = await Table(dynamodb, settings.dynamodb_table_name).run(
             partial(_ensure_table, dynamodb, settings.dynamodb_table_name)
@@ -97,13 +111,17 @@ async def initialize(settings: StorageSettings) -> list[str]:
             bucket_line = await anyio.to_thread.run_sync(
                 partial(_ensure_bucket, s3, settings.s3_bucket_name, settings.aws_region)
             )
-            lines = [table_line, bucket_line]
+        store = S3VectorStore(vectors, settings.s3_vectors_bucket_name, settings.s3_vectors_index_prefix)
+        vector_line = await store.ensure_bucket()
+        lines = [table_line, bucket_line, vector_line]
+        with map_exceptions(f"bucket {settings.s3_bucket_name}"):
             if settings.cors_origins:
                 await anyio.to_thread.run_sync(partial(_put_cors, s3, settings.s3_bucket_name, settings.cors_origins))
                 lines.append(f"bucket {settings.s3_bucket_name}: CORS for {', '.join(settings.cors_origins)}")
     finally:
         await anyio.to_thread.run_sync(dynamodb.close)
         await anyio.to_thread.run_sync(s3.close)
+        await anyio.to_thread.run_sync(vectors.close)
     return lines
 
 

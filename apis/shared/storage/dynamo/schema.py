@@ -48,7 +48,20 @@ FILES_BY_SIZE = Index(name="gsi2", partition_key=PARTITION_KEY, sort_key="sizeBy
 FILES_BY_TYPE = Index(name="gsi3", partition_key=PARTITION_KEY, sort_key="mimeType", kind="global")
 # Public assistants, newest first: sparse, an assistant carries gsi4pk only while its visibility is PUBLIC.
 PUBLIC_ASSISTANTS = Index(name="gsi4", partition_key="gsi4pk", sort_key="gsi4sk", kind="global")
-INDEXES: tuple[Index, ...] = (SESSIONS_BY_LAST_MESSAGE, BY_KIND, FILES_BY_SIZE, FILES_BY_TYPE, PUBLIC_ASSISTANTS)
+# Knowledge-base documents still being ingested, least recently updated first, for the ingestion sweep: sparse, a
+# document carries gsi5pk only while its status is uploading, chunking or embedding.
+UNFINISHED_DOCUMENTS = Index(name="gsi5", partition_key="gsi5pk", sort_key="gsi5sk", kind="global")
+INDEXES: tuple[Index, ...] = (
+    SESSIONS_BY_LAST_MESSAGE,
+    BY_KIND,
+    FILES_BY_SIZE,
+    FILES_BY_TYPE,
+    PUBLIC_ASSISTANTS,
+    UNFINISHED_DOCUMENTS,
+)
+# lsi1 is the table's one local index (local ones cannot be added later), so any partition that needs a second,
+# strongly consistent order uses it under its own partition: an assistant's documents by creation.
+DOCUMENTS_BY_CREATION = SESSIONS_BY_LAST_MESSAGE
 
 
 def _key_schema(partition_key: str, sort_key: str) -> list[KeySchemaElementTypeDef]:
