@@ -9,7 +9,8 @@ not complete (deleted, or being re-indexed) are dropped: only what the owner see
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 
 from apis.shared.assistants import ChunkHit, Citation, DocumentRepository, DocumentStatus, Embedder, KnowledgeIndex
@@ -41,14 +42,34 @@ async def search(
 ) -> list[ChunkHit]:
     """The `top_k` best chunks of the assistant's complete documents for `query`, best first."""
     candidates = top_k * _CANDIDATES_PER_HIT
-    rankings: list[list[ChunkHit]] = []
+    searches: list[Awaitable[list[ChunkHit]]] = []
     terms = query_terms(query)
     if terms:
-        rankings.append(await knowledge.search_lexical(assistant_id, terms, limit=candidates))
+        searches.append(knowledge.search_lexical(assistant_id, terms, limit=candidates))
     if embedder is not None and query.strip():
-        vector = await embedder.embed_query(query)
-        rankings.append(await knowledge.search_vectors(assistant_id, vector, limit=candidates))
+        searches.append(_vector_search(knowledge, embedder, assistant_id, query, candidates))
+    rankings = await _all_of(searches)
     return await _complete_only(fuse(rankings), documents=documents, assistant_id=assistant_id, top_k=top_k)
+
+
+async def _all_of(searches: list[Awaitable[list[ChunkHit]]]) -> list[list[ChunkHit]]:
+    """Both searches at once (the lexical one runs while the query is embedded and the vectors are scanned); if
+    one fails, the other is cancelled and awaited before the failure goes on, so nothing is left running."""
+    tasks = [asyncio.ensure_future(search) for search in searches]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+async def _vector_search(
+    knowledge: KnowledgeIndex, embedder: Embedder, assistant_id: str, query: str, limit: int
+) -> list[ChunkHit]:
+    vector = await embedder.embed_query(query)
+    return await knowledge.search_vectors(assistant_id, vector, limit=limit)
 
 
 def fuse(rankings: Sequence[Sequence[ChunkHit]], *, k: int = RRF_K) -> list[ChunkHit]:

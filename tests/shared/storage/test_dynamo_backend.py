@@ -58,12 +58,13 @@ async def storage(dynamo_storage_settings: StorageSettings) -> AsyncIterator[Sto
 
 async def test_initialize_creates_the_table_and_bucket_once(dynamo_storage_settings: StorageSettings) -> None:
     table, bucket = dynamo_storage_settings.dynamodb_table_name, dynamo_storage_settings.s3_bucket_name
+    vectors = dynamo_storage_settings.s3_vectors_bucket_name
 
     first = await dynamo_backend.initialize(dynamo_storage_settings)
     second = await dynamo_backend.initialize(dynamo_storage_settings)
 
-    assert first == [f"table {table}: created", f"bucket {bucket}: created"]
-    assert second == [f"table {table}: exists", f"bucket {bucket}: exists"]
+    assert first == [f"table {table}: created", f"bucket {bucket}: created", f"vector bucket {vectors}: created"]
+    assert second == [f"table {table}: exists", f"bucket {bucket}: exists", f"vector bucket {vectors}: exists"]
 
 
 CALLS: dict[str, RepositoryCall] = {

@@ -142,11 +142,11 @@ async def test_a_lexical_search_ranks_inside_fts5_within_the_assistants_scope(
 
 
 async def test_a_vector_search_reads_only_the_assistants_partition(knowledge_database: KnowledgeDatabase) -> None:
-    parameters = {"vector": bytes(12), "limit": 5, "assistant_id": "a"}
+    parameters = {"vector": bytes(12), "signs": bytes(1), "candidates": 40, "limit": 5, "assistant_id": "a"}
 
     details: list[str] = await knowledge_database.run(plan_of(vector_query(3), parameters))
 
-    vec = next(detail for detail in details if "vec_chunks_3" in detail)
+    vec = next(detail for detail in details if "vec_bits_3" in detail)
     index_string = vec.rsplit(":", 1)[1]
     # sqlite-vec's plan: '3' a KNN search, then 4-character blocks: '{' the query vector, '}' k, ']A' a
     # constraint on the first partition key (assistant_id).
@@ -169,7 +169,7 @@ async def test_deletes_and_counts_find_chunks_through_their_index(
 
 
 async def test_a_vector_is_deleted_by_its_key(knowledge_database: KnowledgeDatabase) -> None:
-    details: list[str] = await knowledge_database.run(plan_of("DELETE FROM vec_chunks_3 WHERE chunk_id = ?", (1,)))
+    details: list[str] = await knowledge_database.run(plan_of("DELETE FROM vec_bits_3 WHERE chunk_id = ?", (1,)))
 
     assert any(detail.endswith(":2!___") for detail in details), details  # a point lookup, not a scan
 
