@@ -45,6 +45,16 @@ EMBEDDING_SECONDS = Histogram(
     "Embedding of one batch of texts (the SDK's retries included), by provider and outcome (ok or error).",
     ["provider", "outcome"],
 )
+DOCUMENT_INGESTIONS = Counter(
+    "colloquy_document_ingestions_total",
+    "Knowledge-base documents whose ingestion ended, by outcome (complete, failed, retry).",
+    ["outcome"],
+)
+RETRIEVAL_SECONDS = Histogram(
+    "colloquy_retrieval_seconds",
+    "Knowledge-base retrieval for one query (both searches, fusion and the documents' check), by kind.",
+    ["kind"],
+)
 STORAGE_ERRORS = Counter(
     "colloquy_storage_errors_total", "Storage backend failures, by backend and kind.", ["backend", "kind"]
 )

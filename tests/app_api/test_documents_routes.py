@@ -277,3 +277,23 @@ async def test_the_limit_of_documents_per_assistant(tmp_path: Path) -> None:
         )
 
     assert (third.status_code, third.json()["code"]) == (400, "document_limit_reached")
+
+
+async def test_ingestions_and_retrievals_are_counted_in_the_metrics(local_services: Services) -> None:
+    services = local_services
+    owner = random_user_id()
+    assistant_id = await new_assistant(services, owner)
+    await add_document(services, owner, assistant_id, "handbook.md", MARKDOWN, HANDBOOK)
+    await add_document(services, owner, assistant_id, "blank.md", MARKDOWN, b"  ")
+    turn = await services.inference.post(
+        "/invocations",
+        json={"session_id": "metrics-turn", "message": "When do we deploy?", "assistant_id": assistant_id},
+        headers=services.auth(owner),
+    )
+    app_metrics = (await services.app.get("/metrics")).text
+    inference_metrics = (await services.inference.get("/metrics")).text
+
+    assert turn.status_code == 200
+    assert 'colloquy_document_ingestions_total{outcome="complete"}' in app_metrics
+    assert 'colloquy_document_ingestions_total{outcome="failed"}' in app_metrics
+    assert 'colloquy_retrieval_seconds_count{kind="lexical"}' in inference_metrics

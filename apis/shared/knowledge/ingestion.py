@@ -27,6 +27,7 @@ from apis.shared.files.service import content_problem
 from apis.shared.knowledge.chunking import chunk_text
 from apis.shared.knowledge.document_types import document_type
 from apis.shared.knowledge.text_extraction import extract_document_text
+from apis.shared.observability import DOCUMENT_INGESTIONS
 
 logger = logging.getLogger(__name__)
 
@@ -79,13 +80,17 @@ async def ingest(ingestion: Ingestion, document: Document) -> Document | None:
     if claimed is None:
         return None
     try:
-        return await _run(ingestion, claimed)
+        done = await _run(ingestion, claimed)
     except _Unusable as problem:
         return await _fail(ingestion, claimed, problem)
     except (StorageUnavailableError, ProviderUnavailableError) as exc:
         logger.warning("ingestion of document %s will be retried: %s", claimed.document_id, exc)
+        DOCUMENT_INGESTIONS.labels("retry").inc()
         await _release(ingestion, claimed)
         raise
+    if done is not None:
+        DOCUMENT_INGESTIONS.labels("complete").inc()
+    return done
 
 
 async def _run(ingestion: Ingestion, document: Document) -> Document | None:
@@ -151,6 +156,7 @@ async def _advance(ingestion: Ingestion, document: Document, **changes: Any) -> 
 
 async def _fail(ingestion: Ingestion, document: Document, problem: _Unusable) -> Document | None:
     logger.info("document %s failed ingestion: %s", document.document_id, problem.message)
+    DOCUMENT_INGESTIONS.labels("failed").inc()
     return await _advance(
         ingestion,
         document,

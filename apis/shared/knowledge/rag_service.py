@@ -10,11 +10,13 @@ not complete (deleted, or being re-indexed) are dropped: only what the owner see
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 
 from apis.shared.assistants import ChunkHit, Citation, DocumentRepository, DocumentStatus, Embedder, KnowledgeIndex
 from apis.shared.assistants.lexical import query_terms
+from apis.shared.observability import RETRIEVAL_SECONDS
 
 # The usual constant of reciprocal rank fusion (Cormack et al., 2009): damps the weight of the very top ranks.
 RRF_K = 60
@@ -41,6 +43,7 @@ async def search(
     top_k: int,
 ) -> list[ChunkHit]:
     """The `top_k` best chunks of the assistant's complete documents for `query`, best first."""
+    started = time.perf_counter()
     candidates = top_k * _CANDIDATES_PER_HIT
     searches: list[Awaitable[list[ChunkHit]]] = []
     terms = query_terms(query)
@@ -49,7 +52,9 @@ async def search(
     if embedder is not None and query.strip():
         searches.append(_vector_search(knowledge, embedder, assistant_id, query, candidates))
     rankings = await _all_of(searches)
-    return await _complete_only(fuse(rankings), documents=documents, assistant_id=assistant_id, top_k=top_k)
+    hits = await _complete_only(fuse(rankings), documents=documents, assistant_id=assistant_id, top_k=top_k)
+    RETRIEVAL_SECONDS.labels("hybrid" if len(searches) > 1 else "lexical").observe(time.perf_counter() - started)
+    return hits
 
 
 async def _all_of(searches: list[Awaitable[list[ChunkHit]]]) -> list[list[ChunkHit]]:
