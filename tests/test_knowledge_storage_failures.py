@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-import apsw
 import pytest
 
 from apis.shared.config import EmbeddingProvider, KnowledgeSettings, ProviderSettings
@@ -16,6 +13,7 @@ from tests.fakes.server import RunningFake
 from tests.fixtures.services import Services, open_services, service_settings
 from tests.helpers import local_storage_settings, random_session_id, random_user_id
 from tests.knowledge_bases import MARKDOWN, add_document, new_assistant
+from tests.storage_locks import index_locked, write_locked
 
 TEXT = b"# Deployments\n\nOur team deploys on Fridays."
 
@@ -27,28 +25,6 @@ async def impatient_services(tmp_path: Path) -> AsyncIterator[Services]:
         yield opened
 
 
-@contextmanager
-def records_locked(database: Path) -> Iterator[None]:
-    other = sqlite3.connect(database, isolation_level=None)
-    other.execute("BEGIN EXCLUSIVE")
-    try:
-        yield
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
-
-
-@contextmanager
-def index_locked(database: Path) -> Iterator[None]:
-    other = apsw.Connection(str(database))
-    other.execute("BEGIN EXCLUSIVE")
-    try:
-        yield
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
-
-
 async def test_document_writes_under_a_held_lock_are_503_and_change_nothing(impatient_services: Services) -> None:
     services = impatient_services
     owner = random_user_id()
@@ -57,7 +33,7 @@ async def test_document_writes_under_a_held_lock_are_503_and_change_nothing(impa
     one = f"/assistants/{assistant_id}/documents/{document['documentId']}"
     body = {"filename": "b.md", "contentType": MARKDOWN, "sizeBytes": 5}
 
-    with records_locked(services.settings.storage.sqlite_path):
+    with write_locked(services.settings.storage.sqlite_path):
         upload = await services.app.post(
             f"/assistants/{assistant_id}/documents/upload-url", json=body, headers=services.auth(owner)
         )

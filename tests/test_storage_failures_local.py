@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ from apis.app_api.main import create_app
 from apis.shared.errors import StorageError
 from tests.fixtures.services import Services, open_services, service_settings
 from tests.helpers import local_storage_settings, parse_sse, random_session_id, random_user_id
+from tests.storage_locks import write_locked
 
 
 @pytest.fixture
@@ -21,18 +20,6 @@ async def impatient_services(tmp_path: Path) -> AsyncIterator[Services]:
     settings = service_settings(local_storage_settings(tmp_path, sqlite_busy_timeout_ms=50))
     async with open_services(settings) as opened:
         yield opened
-
-
-@contextmanager
-def write_locked(database: Path) -> Iterator[None]:
-    """Another process's write transaction, holding the database's write lock until the block ends."""
-    other = sqlite3.connect(database, isolation_level=None)
-    other.execute("BEGIN EXCLUSIVE")
-    try:
-        yield
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
 
 
 async def test_writes_under_a_held_lock_are_503_and_change_nothing(impatient_services: Services) -> None:

@@ -4,12 +4,8 @@ its lease has passed, retries what may pass, and fails what never will with a me
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-
-import apsw
 
 from apis.app_api.assistants.knowledge_runtime import KnowledgeRuntime
 from apis.shared.assistants import Document, DocumentStatus
@@ -19,6 +15,7 @@ from apis.shared.storage import Storage
 from tests.fixtures.services import Services, open_services, service_settings
 from tests.helpers import local_storage_settings, random_user_id
 from tests.knowledge_bases import MARKDOWN, new_assistant, request_upload
+from tests.storage_locks import index_locked
 
 TEXT = b"# Deployments\n\nOur team deploys on Fridays."
 
@@ -31,16 +28,16 @@ def settings_without_sweep(tmp_path: Path, **knowledge: object) -> Settings:
     )
 
 
-@contextmanager
-def index_locked(path: Path) -> Iterator[None]:
-    """Another process's write transaction on the knowledge index, held until the block ends."""
-    other = apsw.Connection(str(path))
-    other.execute("BEGIN EXCLUSIVE")
-    try:
-        yield
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
+async def bytes_arrived_silently(services: Services) -> tuple[str, str, str]:
+    """An assistant with one document whose bytes are in the store with no signal (as after a presigned S3 PUT):
+    (owner, assistant id, document id)."""
+    storage, _ = parts(services)
+    owner = random_user_id()
+    assistant_id = await new_assistant(services, owner)
+    upload = await request_upload(services, owner, assistant_id, "notes.md", MARKDOWN, len(TEXT))
+    document_id: str = upload["documentId"]
+    await storage.blobs.put(f"knowledge/{assistant_id}/{document_id}", TEXT, content_type=MARKDOWN)
+    return owner, assistant_id, document_id
 
 
 def parts(services: Services) -> tuple[Storage, KnowledgeRuntime]:
@@ -61,18 +58,14 @@ async def test_bytes_that_arrived_while_no_worker_ran_are_ingested_by_the_sweep_
     tmp_path: Path,
 ) -> None:
     settings = settings_without_sweep(tmp_path)
-    owner = random_user_id()
     async with open_services(settings) as before:
-        assistant_id = await new_assistant(before, owner)
-        upload = await request_upload(before, owner, assistant_id, "notes.md", MARKDOWN, len(TEXT))
-        storage, _ = parts(before)
         # The bytes land in the store with no signal (as a presigned S3 PUT would), and the service stops.
-        await storage.blobs.put(f"knowledge/{assistant_id}/{upload['documentId']}", TEXT, content_type=MARKDOWN)
+        _, assistant_id, document_id = await bytes_arrived_silently(before)
 
     async with open_services(settings) as after:
         storage, runtime = parts(after)
         submitted = await runtime.worker.sweep()
-        document = await settled(storage, assistant_id, upload["documentId"])
+        document = await settled(storage, assistant_id, document_id)
 
     assert submitted == 1
     assert document.status is DocumentStatus.COMPLETE
@@ -83,11 +76,8 @@ async def test_bytes_that_arrived_while_no_worker_ran_are_ingested_by_the_sweep_
 async def test_a_document_left_in_progress_is_taken_over_once_its_lease_has_passed(tmp_path: Path) -> None:
     async with open_services(settings_without_sweep(tmp_path, knowledge_ingestion_lease_seconds=60)) as services:
         storage, runtime = parts(services)
-        owner = random_user_id()
-        assistant_id = await new_assistant(services, owner)
-        upload = await request_upload(services, owner, assistant_id, "notes.md", MARKDOWN, len(TEXT))
-        await storage.blobs.put(f"knowledge/{assistant_id}/{upload['documentId']}", TEXT, content_type=MARKDOWN)
-        stored = await storage.documents.get(assistant_id, upload["documentId"])
+        owner, assistant_id, document_id = await bytes_arrived_silently(services)
+        stored = await storage.documents.get(assistant_id, document_id)
         assert stored is not None
         # A worker claimed it and died: chunking, last written just now (still within its lease).
         claimed = stored.model_copy(
@@ -99,7 +89,7 @@ async def test_a_document_left_in_progress_is_taken_over_once_its_lease_has_pass
         expired = claimed.model_copy(update={"updated_at": to_iso(utc_now() - timedelta(seconds=120))})
         assert await storage.documents.replace_if(expired, expected_updated_at=claimed.updated_at) is not None
         after_lease = await runtime.worker.sweep()
-        document = await settled(storage, assistant_id, upload["documentId"])
+        document = await settled(storage, assistant_id, document_id)
 
     assert (within_lease, after_lease) == (0, 1)
     assert document.status is DocumentStatus.COMPLETE
@@ -109,14 +99,11 @@ async def test_a_document_left_in_progress_is_taken_over_once_its_lease_has_pass
 async def test_a_transient_failure_hands_the_document_back_and_a_later_sweep_finishes_it(tmp_path: Path) -> None:
     async with open_services(settings_without_sweep(tmp_path)) as services:
         storage, runtime = parts(services)
-        owner = random_user_id()
-        assistant_id = await new_assistant(services, owner)
-        upload = await request_upload(services, owner, assistant_id, "notes.md", MARKDOWN, len(TEXT))
-        await storage.blobs.put(f"knowledge/{assistant_id}/{upload['documentId']}", TEXT, content_type=MARKDOWN)
+        owner, assistant_id, document_id = await bytes_arrived_silently(services)
         with index_locked(services.settings.storage.data_dir / "knowledge.sqlite3"):
             await runtime.worker.sweep()
             for _ in range(300):
-                waiting = await storage.documents.get(assistant_id, upload["documentId"])
+                waiting = await storage.documents.get(assistant_id, document_id)
                 if waiting is not None and waiting.status is DocumentStatus.UPLOADING and waiting.attempts == 1:
                     break
                 await asyncio.sleep(0.01)
@@ -124,7 +111,7 @@ async def test_a_transient_failure_hands_the_document_back_and_a_later_sweep_fin
                 raise AssertionError("the document was not handed back")
         await asyncio.sleep(0.05)  # the failed worker's task ends
         await runtime.worker.sweep()
-        document = await settled(storage, assistant_id, upload["documentId"])
+        document = await settled(storage, assistant_id, document_id)
 
     assert document.status is DocumentStatus.COMPLETE
     assert document.attempts == 2
@@ -133,18 +120,15 @@ async def test_a_transient_failure_hands_the_document_back_and_a_later_sweep_fin
 async def test_a_document_that_keeps_failing_its_worker_is_failed_for_its_owner_to_see(tmp_path: Path) -> None:
     async with open_services(settings_without_sweep(tmp_path, knowledge_max_ingestion_attempts=2)) as services:
         storage, runtime = parts(services)
-        owner = random_user_id()
-        assistant_id = await new_assistant(services, owner)
-        upload = await request_upload(services, owner, assistant_id, "notes.md", MARKDOWN, len(TEXT))
-        await storage.blobs.put(f"knowledge/{assistant_id}/{upload['documentId']}", TEXT, content_type=MARKDOWN)
-        stored = await storage.documents.get(assistant_id, upload["documentId"])
+        owner, assistant_id, document_id = await bytes_arrived_silently(services)
+        stored = await storage.documents.get(assistant_id, document_id)
         assert stored is not None
         tried = stored.model_copy(update={"attempts": 2, "updated_at": to_iso(utc_now())})
         assert await storage.documents.replace_if(tried, expected_updated_at=stored.updated_at) is not None
         await runtime.worker.sweep()
-        document = await settled(storage, assistant_id, upload["documentId"])
+        document = await settled(storage, assistant_id, document_id)
         read = await services.app.get(
-            f"/assistants/{assistant_id}/documents/{upload['documentId']}", headers=services.auth(owner)
+            f"/assistants/{assistant_id}/documents/{document_id}", headers=services.auth(owner)
         )
 
     assert document.status is DocumentStatus.FAILED

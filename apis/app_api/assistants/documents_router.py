@@ -19,8 +19,8 @@ from apis.app_api.assistants.document_schemas import (
 from apis.app_api.assistants.knowledge_runtime import KnowledgeRuntimeDep
 from apis.app_api.deps import AppSettings, BlobsStore, DocumentsRepo, KnowledgeIdx
 from apis.app_api.files.dependencies import AppApiUrl
+from apis.app_api.signed_uploads import read_granted_body
 from apis.shared.assistants import Document, DocumentNotFound
-from apis.shared.files import FileTooLarge
 from apis.shared.files.upload_tokens import UploadUrlInvalid
 from apis.shared.knowledge import documents_service
 
@@ -153,17 +153,8 @@ async def receive_upload(
     if runtime.upload_tokens is None:
         raise UploadUrlInvalid("this server takes uploads through presigned storage URLs only")
     grant = runtime.upload_tokens.verify(token)
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > grant.size_bytes:
-        raise FileTooLarge(f"this upload takes at most {grant.size_bytes} bytes")
-    received = bytearray()
-    async for chunk in request.stream():
-        received.extend(chunk)
-        if len(received) > grant.size_bytes:
-            raise FileTooLarge(f"this upload takes at most {grant.size_bytes} bytes")
-    document = await documents_service.receive_upload(
-        documents=documents, blobs=blobs, grant=grant, data=bytes(received)
-    )
+    data = await read_granted_body(request, grant)
+    document = await documents_service.receive_upload(documents=documents, blobs=blobs, grant=grant, data=data)
     runtime.worker.submit(document)
     return Response(status_code=status.HTTP_200_OK)
 

@@ -11,8 +11,9 @@ from fastapi.responses import RedirectResponse
 from apis.app_api.deps import AppSettings, BlobsStore, CurrentUser, FilesRepo, SessionsRepo
 from apis.app_api.files.dependencies import AppApiUrl
 from apis.app_api.files.schemas import CompleteOut, FilePage, FileRead, PresignIn, PresignOut, QuotaOut
+from apis.app_api.signed_uploads import read_granted_body
 from apis.shared.errors import InvalidPageToken
-from apis.shared.files import FileSort, FileSortBy, FileTooLarge, SortOrder
+from apis.shared.files import FileSort, FileSortBy, SortOrder
 from apis.shared.files import service as files_service
 from apis.shared.files.upload_tokens import UploadTokens, UploadUrlInvalid
 
@@ -76,15 +77,8 @@ async def receive_upload(
     if upload_tokens is None:
         raise UploadUrlInvalid("this server takes uploads through presigned storage URLs only")
     grant = upload_tokens.verify(token)
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > grant.size_bytes:
-        raise FileTooLarge(f"this upload takes at most {grant.size_bytes} bytes")
-    received = bytearray()
-    async for chunk in request.stream():
-        received.extend(chunk)
-        if len(received) > grant.size_bytes:
-            raise FileTooLarge(f"this upload takes at most {grant.size_bytes} bytes")
-    await files_service.receive_upload(files=files, blobs=blobs, grant=grant, data=bytes(received))
+    data = await read_granted_body(request, grant)
+    await files_service.receive_upload(files=files, blobs=blobs, grant=grant, data=data)
     return Response(status_code=status.HTTP_200_OK)
 
 

@@ -22,10 +22,10 @@ from apis.shared.config import StorageSettings
 from apis.shared.errors import StorageError, StorageUnavailableError
 from apis.shared.storage import dynamo as dynamo_backend
 from apis.shared.storage.dynamo import knowledge_table, schema
-from apis.shared.storage.dynamo.client import MAX_ATTEMPTS, Table, dynamodb_client
+from apis.shared.storage.dynamo.client import MAX_ATTEMPTS, Table, dynamodb_client, s3vectors_client
 from apis.shared.storage.dynamo.knowledge import DynamoDocumentRepository
 from apis.shared.storage.dynamo.knowledge_index import DynamoKnowledgeIndex
-from apis.shared.storage.dynamo.knowledge_vectors import S3VectorStore, s3vectors_client
+from apis.shared.storage.dynamo.knowledge_vectors import S3VectorStore
 from tests.helpers import with_s3vectors
 
 if TYPE_CHECKING:

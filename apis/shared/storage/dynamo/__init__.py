@@ -15,13 +15,13 @@ from apis.shared.storage.base import Storage
 from apis.shared.storage.dynamo import schema
 from apis.shared.storage.dynamo.assistants import DynamoAssistantRepository
 from apis.shared.storage.dynamo.blobs import S3BlobStore
-from apis.shared.storage.dynamo.client import Table, dynamodb_client, s3_client, watch_writes
+from apis.shared.storage.dynamo.client import Table, dynamodb_client, s3_client, s3vectors_client, watch_writes
 from apis.shared.storage.dynamo.costs import DynamoCostRepository
 from apis.shared.storage.dynamo.errors import error_code, map_exceptions, record
 from apis.shared.storage.dynamo.files import DynamoFileRepository
 from apis.shared.storage.dynamo.knowledge import DynamoDocumentRepository
 from apis.shared.storage.dynamo.knowledge_index import DynamoKnowledgeIndex
-from apis.shared.storage.dynamo.knowledge_vectors import S3VectorStore, s3vectors_client
+from apis.shared.storage.dynamo.knowledge_vectors import S3VectorStore
 from apis.shared.storage.dynamo.models import DynamoModelRepository
 from apis.shared.storage.dynamo.roles import DynamoRoleRepository
 from apis.shared.storage.dynamo.sessions import DynamoSessionRepository

@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # the stubs are a development dependency
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import QueryInputTypeDef, TransactWriteItemTypeDef
     from mypy_boto3_s3.client import S3Client
+    from mypy_boto3_s3vectors.client import S3VectorsClient
 
 CONNECT_TIMEOUT_SECONDS = 2
 READ_TIMEOUT_SECONDS = 5
@@ -125,6 +126,12 @@ def s3_client(settings: StorageSettings) -> S3Client:
     # by every region opened since 2014.
     config = client_config().merge(Config(signature_version="s3v4"))
     return _session(settings).client("s3", endpoint_url=settings.aws_endpoint_url, config=config)
+
+
+def s3vectors_client(settings: StorageSettings) -> S3VectorsClient:
+    """S3 Vectors at S3_VECTORS_ENDPOINT_URL, else AWS_ENDPOINT_URL, else AWS's; the table's timeouts and retries."""
+    endpoint = settings.s3_vectors_endpoint_url or settings.aws_endpoint_url
+    return _session(settings).client("s3vectors", endpoint_url=endpoint, config=client_config())
 
 
 TRANSACTION_ATTEMPTS = 10

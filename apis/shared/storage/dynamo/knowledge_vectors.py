@@ -26,10 +26,8 @@ from typing import TYPE_CHECKING, Final, TypeVar
 import anyio.to_thread
 from botocore.exceptions import ClientError
 
-from apis.shared.config import StorageSettings
 from apis.shared.errors import StorageError, StorageUnavailableError
 from apis.shared.storage.dynamo import schema
-from apis.shared.storage.dynamo.client import _session, client_config
 from apis.shared.storage.dynamo.errors import error_code, map_exceptions, record
 
 if TYPE_CHECKING:
@@ -48,12 +46,6 @@ _TRANSIENT_CODES = frozenset(
     {"TooManyRequestsException", "ServiceUnavailableException", "InternalServerException", "RequestTimeoutException"}
 )
 _MISSING = "NotFoundException"
-
-
-def s3vectors_client(settings: StorageSettings) -> S3VectorsClient:
-    """S3 Vectors at S3_VECTORS_ENDPOINT_URL, else AWS_ENDPOINT_URL, else AWS's; the table's timeouts and retries."""
-    endpoint = settings.s3_vectors_endpoint_url or settings.aws_endpoint_url
-    return _session(settings).client("s3vectors", endpoint_url=endpoint, config=client_config())
 
 
 def vector_key(assistant_id: str, document_id: str, position: int) -> str:
