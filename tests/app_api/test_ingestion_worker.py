@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from apis.app_api.assistants.knowledge_runtime import KnowledgeRuntime
 from apis.shared.assistants import Document, DocumentStatus
@@ -20,7 +21,7 @@ from tests.storage_locks import index_locked
 TEXT = b"# Deployments\n\nOur team deploys on Fridays."
 
 
-def settings_without_sweep(tmp_path: Path, **knowledge: object) -> Settings:
+def settings_without_sweep(tmp_path: Path, **knowledge: Any) -> Settings:
     """Services whose sweep runs only when a test calls it, with a short busy timeout so a held lock fails fast."""
     base = service_settings(local_storage_settings(tmp_path, sqlite_busy_timeout_ms=50))
     return base.model_copy(
