@@ -63,7 +63,15 @@ def free_port() -> int:
 def service_process(service: str, data_dir: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen[bytes], float]]:
     """Start one service with `colloquy serve`; yields its URL, process and seconds until it answered."""
     port = free_port()
-    environment = {**os.environ, "DATA_DIR": str(data_dir), "LOG_LEVEL": "WARNING", "STORAGE_BACKEND": "local", **env}
+    # No per-user rate limit: a benchmark's load comes from one user.
+    environment = {
+        **os.environ,
+        "DATA_DIR": str(data_dir),
+        "LOG_LEVEL": "WARNING",
+        "STORAGE_BACKEND": "local",
+        "TURN_RATE_LIMIT_PER_MINUTE": "0",
+        **env,
+    }
     environment.pop("AUTH_MODE", None)
     probe = "/health" if service == "app" else "/ping"
     started = time.perf_counter()

@@ -14,6 +14,7 @@ from apis.shared.dependencies import (
     CurrentUser,
     EmbedderDep,
     ModelsRepo,
+    RateLimiterDep,
     SessionsRepo,
     StorageDep,
 )
@@ -35,5 +36,6 @@ __all__ = [
     "ModelsRepo",
     "SessionsRepo",
     "EmbedderDep",
+    "RateLimiterDep",
     "StorageDep",
 ]

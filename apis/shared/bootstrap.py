@@ -19,6 +19,7 @@ from apis.shared.errors import StorageError
 from apis.shared.models import ensure_first_model
 from apis.shared.observability import configure_logging
 from apis.shared.providers.embeddings import ProviderEmbedder, build_embedder
+from apis.shared.rate_limits import TurnRateLimiter
 from apis.shared.rbac import PermissionCache, seed_system_roles
 from apis.shared.storage import Storage, open_storage
 from apis.shared.users import LoginSync
@@ -42,6 +43,8 @@ class ServiceResources:
     login_sync: LoginSync
     permission_cache: PermissionCache
     background_tasks: BackgroundTasks
+    # Model calls per user per minute (TURN_RATE_LIMIT_PER_MINUTE), counted in this process.
+    rate_limiter: TurnRateLimiter
     # The knowledge bases' embedding model (EMBEDDING_PROVIDER), or None: lexical search only.
     embedder: ProviderEmbedder | None
 
@@ -94,6 +97,7 @@ async def service_resources(settings: Settings, *, seed_roles: bool) -> AsyncIte
                 ),
                 background_tasks=tasks,
                 embedder=embedder,
+                rate_limiter=TurnRateLimiter(settings.inference.turn_rate_limit_per_minute),
             )
         finally:
             # Turns still storing their answers, titles and ingestions still being written: let them finish first.
@@ -128,6 +132,7 @@ def resources_lifespan(
             app.state.permission_cache = resources.permission_cache
             app.state.background_tasks = resources.background_tasks
             app.state.embedder = resources.embedder
+            app.state.rate_limiter = resources.rate_limiter
             if warm_up is not None:
                 resources.background_tasks.spawn(asyncio.to_thread(warm_up, settings), name="warm-up")
             if on_start is not None:

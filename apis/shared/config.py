@@ -254,6 +254,8 @@ class InferenceSettings(BaseSettings):
     # An answer whose checkpoint is older than this is taken as abandoned by a dead process and marked
     # `interrupted` by the next reader. A live turn rewrites its checkpoint at least every third of this.
     turn_abandoned_after_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # Model calls (turns, titles, test chats) a user may start in any sliding minute, per process (0: no limit).
+    turn_rate_limit_per_minute: int = Field(default=30, ge=0, le=100_000)
 
     @model_validator(mode="after")
     def _live_turns_outpace_the_abandonment_bound(self) -> Self:

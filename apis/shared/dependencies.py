@@ -14,6 +14,7 @@ from apis.shared.costs import CostRepository
 from apis.shared.errors import AuthenticationError, ConfigurationError, ForbiddenError
 from apis.shared.files import BlobStore, FileRepository
 from apis.shared.models import ModelRepository
+from apis.shared.rate_limits import TurnRateLimiter
 from apis.shared.rbac import EffectivePermissions, PermissionCache, RoleRepository
 from apis.shared.sessions import SessionRepository
 from apis.shared.storage import Storage
@@ -81,6 +82,11 @@ def get_embedder(request: Request) -> Embedder | None:
     return embedder
 
 
+def get_rate_limiter(request: Request) -> TurnRateLimiter:
+    limiter: TurnRateLimiter = request.app.state.rate_limiter
+    return limiter
+
+
 def get_blobs(request: Request) -> BlobStore:
     return get_storage(request).blobs
 
@@ -133,6 +139,14 @@ async def require_admin(
     return permissions
 
 
+def count_model_call(
+    user: Annotated[AuthenticatedUser, Depends(get_active_user)],
+    limiter: Annotated[TurnRateLimiter, Depends(get_rate_limiter)],
+) -> None:
+    """A JSON route that calls a model counts against the caller's rate limit: 429 with Retry-After over it."""
+    limiter.check_and_count(user.user_id)
+
+
 CurrentUser = Annotated[AuthenticatedUser, Depends(get_active_user)]
 CurrentProfile = Annotated[UserProfile, Depends(get_profile)]
 CallerPermissions = Annotated[EffectivePermissions, Depends(get_permissions)]
@@ -151,3 +165,5 @@ EmbedderDep = Annotated[Embedder | None, Depends(get_embedder)]
 UsersRepo = Annotated[UserRepository, Depends(get_users)]
 RolesRepo = Annotated[RoleRepository, Depends(get_roles)]
 PermissionCacheDep = Annotated[PermissionCache, Depends(get_permission_cache)]
+RateLimiterDep = Annotated[TurnRateLimiter, Depends(get_rate_limiter)]
+ModelCallAllowed = Depends(count_model_call)

@@ -14,7 +14,14 @@ from fastapi.responses import StreamingResponse
 from pydantic import StringConstraints
 
 from apis.app_api.assistants.dependencies import OwnedAssistant
-from apis.app_api.deps import AppSettings, CallerPermissions, DocumentsRepo, EmbedderDep, StorageDep
+from apis.app_api.deps import (
+    AppSettings,
+    CallerPermissions,
+    DocumentsRepo,
+    EmbedderDep,
+    ModelCallAllowed,
+    StorageDep,
+)
 from apis.shared.assistants import Assistant, DocumentRepository, DocumentStatus
 from apis.shared.clock import new_id
 from apis.shared.errors import RuleViolation
@@ -45,6 +52,7 @@ class NoCompleteDocuments(RuleViolation):
 
 @router.post(
     "/{assistant_id}/test-chat",
+    dependencies=[ModelCallAllowed],
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}, "description": "the answer as server-sent events"}},
 )

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import StringConstraints
 
-from apis.app_api.deps import AppSettings, CurrentUser, ModelsRepo, SessionsRepo
+from apis.app_api.deps import AppSettings, CurrentUser, ModelCallAllowed, ModelsRepo, SessionsRepo
 from apis.shared.schemas import ApiModel
 from apis.shared.sessions import SessionChanges, SessionId
 from apis.shared.sessions import metadata as sessions_service
@@ -26,7 +26,7 @@ class TitleOut(ApiModel):
     session_id: str
 
 
-@router.post("/generate-title", response_model=TitleOut)
+@router.post("/generate-title", response_model=TitleOut, dependencies=[ModelCallAllowed])
 async def generate_session_title(
     body: TitleIn, user: CurrentUser, sessions: SessionsRepo, models: ModelsRepo, settings: AppSettings
 ) -> TitleOut:

@@ -15,13 +15,16 @@ from apis.inference_api.deps import (
     CallerPermissions,
     CurrentUser,
     EmbedderDep,
+    RateLimiterDep,
     StorageDep,
 )
 from apis.inference_api.invocations.auto_title import name_new_session
+from apis.inference_api.invocations.refusals import refused_stream
 from apis.inference_api.invocations.runner import TurnRun
 from apis.inference_api.invocations.schemas import SESSION_HEADER, InvocationRequest
 from apis.inference_api.invocations.turn_store import TurnStore
 from apis.shared.background import BackgroundTasks
+from apis.shared.rate_limits import RateLimited
 from apis.shared.sessions import SessionId
 from apis.shared.turns import KnowledgeBases, prepare_turn
 
@@ -42,13 +45,19 @@ async def invocations(
     settings: AppSettings,
     active: ActiveTurnsDep,
     embedder: EmbedderDep,
+    limiter: RateLimiterDep,
     # The same type as the body's `session_id`: an id the session routes could never address is a 422 here too.
     session_header: Annotated[SessionId | None, Header(alias=SESSION_HEADER)] = None,
 ) -> StreamingResponse:
     """Check and store the user's message, run the model, and stream its answer while storing it."""
     started = time.perf_counter()
+    turn_request = body.turn_request(header_session_id=session_header)
+    try:
+        limiter.check_and_count(user.user_id)
+    except RateLimited as limited:
+        return refused_stream(limited, session_id=turn_request.session_id)
     turn = await prepare_turn(
-        request=body.turn_request(header_session_id=session_header),
+        request=turn_request,
         user_id=user.user_id,
         email=user.email,
         permissions=permissions,
