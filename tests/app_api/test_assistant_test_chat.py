@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from apis.shared.clock import now_iso
 from tests.fixtures.services import Services
 from tests.helpers import parse_sse, random_user_id
 from tests.knowledge_bases import MARKDOWN, add_document, new_assistant, request_upload
@@ -9,7 +10,9 @@ from tests.knowledge_bases import MARKDOWN, add_document, new_assistant, request
 HANDBOOK = b"# Deployments\n\nOur team deploys on Fridays after the review.\n\n# Office\n\nClosed in August."
 
 
-async def test_the_owner_gets_the_passages_then_the_answer_and_nothing_is_stored(services: Services) -> None:
+async def test_the_owner_gets_passages_then_an_answer_and_only_its_cost_is_stored(
+    services: Services,
+) -> None:
     owner = random_user_id()
     assistant_id = await new_assistant(services, owner)
     await add_document(services, owner, assistant_id, "handbook.md", MARKDOWN, HANDBOOK)
@@ -20,6 +23,7 @@ async def test_the_owner_gets_the_passages_then_the_answer_and_nothing_is_stored
         headers=services.auth(owner),
     )
     sessions = await services.app.get("/sessions", headers=services.auth(owner))
+    month = await services.app_asgi.state.storage.costs.get_summary(owner, now_iso()[:7])
 
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/event-stream")
@@ -37,6 +41,8 @@ async def test_the_owner_gets_the_passages_then_the_answer_and_nothing_is_stored
     answer = "".join(str(data.get("text", "")) for name, data in events if name == "content_block_delta")
     assert "deploys on Fridays" in answer  # the offline model quotes the context it was given
     assert sessions.json()["sessions"] == []
+    assert month.total_requests == 1  # the model call is metered for the owner, though nothing is stored
+    assert month.output_tokens > 0
 
 
 async def test_a_test_chat_needs_a_processed_document(services: Services) -> None:

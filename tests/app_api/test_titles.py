@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from apis.shared.clock import now_iso
 from apis.shared.config import InferenceSettings, ProviderSettings
 from apis.shared.observability import SUPPRESSED_ERRORS
 from tests.fakes.openai_server import FakeOpenAIState
-from tests.fakes.scripts import Fail, Text
+from tests.fakes.scripts import Fail, Text, Usage
 from tests.fakes.server import RunningFake
 from tests.fixtures.services import Services, eventually_titled, open_services, service_settings, title_of
 from tests.helpers import local_storage_settings, random_session_id, random_user_id
@@ -139,3 +140,29 @@ async def test_a_failed_automatic_title_is_counted_and_the_turn_unharmed(
     assert turn.status_code == 200
     assert SUPPRESSED_ERRORS.labels(where="sessions.auto_title")._value.get() == before + 1
     assert await title_of(openai_titles, session_id, headers) == "New conversation"
+
+
+async def test_a_title_call_is_metered_for_the_user_it_names_a_conversation_for(
+    openai_titles: Services, openai_fake: RunningFake[FakeOpenAIState]
+) -> None:
+    prices = {"inputPricePerMillionTokens": 2.0, "outputPricePerMillionTokens": 8.0}
+    admin = openai_titles.auth_as("root", roles=["admin"])
+    model = (await openai_titles.app.get("/admin/managed-models", headers=admin)).json()
+    [titles_model] = [m for m in model["models"] if m["modelId"] == "gpt-titles"]
+    await openai_titles.app.put(f"/admin/managed-models/{titles_model['id']}", json=prices, headers=admin)
+    openai_fake.state.script.add(Text("Sky colour"), Usage(input_tokens=1000, output_tokens=100))
+    user, session_id = random_user_id(), random_session_id()
+    headers = openai_titles.auth(user)
+    await openai_titles.app.put(f"/sessions/{session_id}/metadata", json={}, headers=headers)
+
+    response = await openai_titles.app.post(
+        "/chat/generate-title", json={"session_id": session_id, "input": "Why is the sky blue?"}, headers=headers
+    )
+    costs = openai_titles.app_asgi.state.storage.costs
+    summary = await costs.get_summary(user, now_iso()[:7])
+
+    assert response.status_code == 200
+    assert summary.total_requests == 1
+    assert summary.input_tokens == 1000
+    assert summary.total_cost == pytest.approx((1000 * 2.0 + 100 * 8.0) / 1_000_000)
+    assert [m.model_id for m in summary.models] == ["gpt-titles"]

@@ -17,6 +17,7 @@ from apis.app_api.assistants.dependencies import OwnedAssistant
 from apis.app_api.deps import (
     AppSettings,
     CallerPermissions,
+    CurrentUser,
     DocumentsRepo,
     EmbedderDep,
     ModelCallAllowed,
@@ -32,6 +33,7 @@ from apis.shared.schemas import ApiModel
 from apis.shared.turns import KnowledgeBases
 from apis.shared.turns.assistant_context import knowledge_for, system_prompt_with
 from apis.shared.turns.ephemeral import stream_ephemeral
+from apis.shared.turns.metering import meter_call
 from apis.shared.turns.preparation import default_system_prompt
 from apis.shared.turns.sse import frame
 
@@ -59,6 +61,7 @@ class NoCompleteDocuments(RuleViolation):
 async def test_chat(
     body: TestChatIn,
     assistant: OwnedAssistant,
+    user: CurrentUser,
     permissions: CallerPermissions,
     storage: StorageDep,
     documents: DocumentsRepo,
@@ -94,6 +97,7 @@ async def test_chat(
         prompt=[*prompt, {"text": body.message}],
         leading_frames=[frame("debug", _debug(retrieval))],
         keepalive_seconds=settings.inference.keepalive_seconds,
+        meter=lambda usage: meter_call(costs=storage.costs, user_id=user.user_id, model=model, usage=usage),
     )
     return StreamingResponse(
         frames,

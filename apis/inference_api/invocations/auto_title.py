@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from apis.shared.config import Settings
+from apis.shared.costs import CostRepository
 from apis.shared.errors import ProviderError, StorageError
 from apis.shared.models import ModelRepository
 from apis.shared.observability import SUPPRESSED_ERRORS
@@ -21,12 +22,19 @@ logger = logging.getLogger(__name__)
 
 
 async def name_new_session(
-    *, turn: PreparedTurn, sessions: SessionRepository, models: ModelRepository, settings: Settings
+    *,
+    turn: PreparedTurn,
+    sessions: SessionRepository,
+    models: ModelRepository,
+    costs: CostRepository,
+    settings: Settings,
 ) -> None:
     """Give the session a title from its first message, unless someone named it meanwhile."""
     user_id, session_id = turn.user_id, turn.session.session_id
     try:
-        title = await title_for(models=models, settings=settings, text=turn.request.message)
+        title = await title_for(
+            models=models, costs=costs, settings=settings, user_id=user_id, text=turn.request.message
+        )
         current = await sessions.get_session(user_id, session_id)
         if current is not None and current.title == DEFAULT_TITLE:
             await sessions.update_session(user_id, session_id, SessionChanges(title=title))

@@ -83,7 +83,14 @@ async def invocations(
         checkpoint_seconds=settings.inference.turn_checkpoint_seconds,
         abandoned_after_seconds=settings.inference.turn_abandoned_after_seconds,
         after_success=(
-            partial(name_new_session, turn=turn, sessions=storage.sessions, models=storage.models, settings=settings)
+            partial(
+                name_new_session,
+                turn=turn,
+                sessions=storage.sessions,
+                models=storage.models,
+                costs=storage.costs,
+                settings=settings,
+            )
             if turn.first_turn
             else None
         ),

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apis.shared.clock import now_iso
-from apis.shared.costs import CostEntry, cost_of_usage, period_of
+from apis.shared.costs import CostEntry
 from apis.shared.observability import TOKENS
 from apis.shared.sessions import (
     Latency,
@@ -28,6 +28,7 @@ from apis.shared.sessions import (
 )
 from apis.shared.sessions import messages as messages_service
 from apis.shared.turns import PreparedTurn
+from apis.shared.turns.metering import cost_entry
 
 _USAGE_FIELDS = tuple(TokenUsage.model_fields)
 
@@ -100,8 +101,7 @@ class TurnStore:
         """One model call's final message, with its usage, latency, model, price snapshot and cost, and what
         the call adds to its user's month."""
         usage = usage or TokenUsage()
-        model = self.turn.model
-        cost = cost_of_usage(usage, model.pricing())
+        entry = cost_entry(user_id=self.turn.user_id, model=self.turn.model, usage=usage, at=created_at)
         message = Message(
             message_id=message_id,
             role=MessageRole.ASSISTANT,
@@ -113,21 +113,9 @@ class TurnStore:
                 token_usage=usage,
                 latency=latency,
                 model_info=self.model_info,
-                cost=cost,
+                cost=entry.cost,
                 citations=self._citations_for(message_id),
             ),
-        )
-        saved_per_token = max(
-            0.0, model.input_price_per_million_tokens - (model.cache_read_price_per_million_tokens or 0.0)
-        )
-        entry = CostEntry(
-            user_id=self.turn.user_id,
-            period=period_of(created_at),
-            model_id=model.model_id,
-            provider=model.provider,
-            usage=usage,
-            cost=cost,
-            cache_savings=usage.cache_read_input_tokens * saved_per_token / 1_000_000,
         )
         return message, entry
 

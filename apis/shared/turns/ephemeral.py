@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, cast
 
 from apis.shared.clock import new_id
+from apis.shared.errors import StorageError
 from apis.shared.providers.failures import provider_failure
+from apis.shared.sessions import TokenUsage
 from apis.shared.turns.sse import KEEP_ALIVE, frame
 from apis.shared.turns.translator import CallTranslator
 
@@ -32,12 +34,16 @@ async def stream_ephemeral(
     prompt: list[dict[str, Any]],
     leading_frames: list[str],
     keepalive_seconds: float,
+    meter: Callable[[TokenUsage | None], Awaitable[None]],
 ) -> AsyncIterator[str]:
-    """`leading_frames`, then the model's answer as SSE frames, `done` last; keep-alives while it is quiet."""
+    """`leading_frames`, then the model's answer as SSE frames, `done` last; keep-alives while it is quiet.
+
+    `meter` records the call's usage once the model has answered (a test chat costs what a turn costs).
+    """
     for leading in leading_frames:
         yield leading
     frames: asyncio.Queue[str | None] = asyncio.Queue()
-    task = asyncio.create_task(_run(chat_model, provider, system_prompt, prompt, frames), name="test-chat")
+    task = asyncio.create_task(_run(chat_model, provider, system_prompt, prompt, frames, meter), name="test-chat")
     try:
         while True:
             try:
@@ -61,6 +67,7 @@ async def _run(
     system_prompt: str,
     prompt: list[dict[str, Any]],
     frames: asyncio.Queue[str | None],
+    meter: Callable[[TokenUsage | None], Awaitable[None]],
 ) -> None:
     from strands import Agent
     from strands.agent.conversation_manager import NullConversationManager
@@ -85,6 +92,9 @@ async def _run(
                 if call is not None:
                     for name, data in call.translate(model_event):
                         frames.put_nowait(frame(name, data))
+        await meter(call.usage if call is not None else None)
+    except StorageError as exc:
+        frames.put_nowait(frame("error", {"code": exc.code, "message": exc.detail}))
     except Exception as exc:
         failure = provider_failure(exc, provider)
         if failure is None:

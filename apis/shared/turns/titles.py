@@ -7,13 +7,17 @@ deterministic, and still a fair name for the conversation.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from apis.shared.config import Settings
+from apis.shared.costs import CostRepository
 from apis.shared.errors import ProviderError, ProviderUnavailableError
 from apis.shared.models import ManagedModel, ModelRepository
 from apis.shared.providers.chat_models import TurnOptions, build_chat_model
 from apis.shared.providers.failures import provider_failure
+from apis.shared.sessions import TokenUsage
+from apis.shared.turns.metering import meter_call
 
 if TYPE_CHECKING:
     from strands.models import Model
@@ -44,17 +48,28 @@ def opening_words(text: str) -> str:
     return clean_title(" ".join(text.split()[:8])) or "New conversation"
 
 
-async def generate_title(*, chat_model: Model, provider: str, text: str) -> str:
+@dataclass(frozen=True, slots=True)
+class GeneratedTitle:
+    """A title and what its model call used (None when no model was called: the offline model's opening words)."""
+
+    title: str
+    usage: TokenUsage | None
+
+
+async def generate_title(*, chat_model: Model, provider: str, text: str) -> GeneratedTitle:
     """A title for a conversation opening with `text`; ProviderError if the model fails or says nothing."""
     if provider == "local":
-        return opening_words(text)
+        return GeneratedTitle(opening_words(text), None)
     messages: Any = [{"role": "user", "content": [{"text": text[:4000]}]}]
     pieces: list[str] = []
+    usage = TokenUsage()
     try:
         async for event in chat_model.stream(messages, system_prompt=TITLE_INSTRUCTIONS):
             delta = event.get("contentBlockDelta", {}).get("delta", {})
             if "text" in delta:
                 pieces.append(delta["text"])
+            if "metadata" in event:
+                usage = TokenUsage.model_validate(event["metadata"].get("usage", {}))
     except Exception as exc:
         failure = provider_failure(exc, provider)
         if failure is None:
@@ -63,7 +78,7 @@ async def generate_title(*, chat_model: Model, provider: str, text: str) -> str:
     title = clean_title("".join(pieces))
     if not title:
         raise ProviderError("the model gave no title", code="provider_error")
-    return title
+    return GeneratedTitle(title, usage)
 
 
 async def title_model(*, models: ModelRepository, title_model_id: str | None) -> ManagedModel:
@@ -75,8 +90,11 @@ async def title_model(*, models: ModelRepository, title_model_id: str | None) ->
     return model
 
 
-async def title_for(*, models: ModelRepository, settings: Settings, text: str) -> str:
-    """A title for a conversation opening with `text`, by the title model (TITLE_MODEL_ID or the default)."""
+async def title_for(
+    *, models: ModelRepository, costs: CostRepository, settings: Settings, user_id: str, text: str
+) -> str:
+    """A title for a conversation opening with `text`, by the title model (TITLE_MODEL_ID or the default); the
+    model call is metered for `user_id`, whom the title serves."""
     model = await title_model(models=models, title_model_id=settings.inference.title_model_id)
     chat_model = build_chat_model(
         model,
@@ -85,4 +103,7 @@ async def title_for(*, models: ModelRepository, settings: Settings, text: str) -
         inference=settings.inference,
         region=settings.storage.aws_region,
     )
-    return await generate_title(chat_model=chat_model, provider=model.provider, text=text)
+    generated = await generate_title(chat_model=chat_model, provider=model.provider, text=text)
+    if generated.usage is not None:
+        await meter_call(costs=costs, user_id=user_id, model=model, usage=generated.usage)
+    return generated.title
