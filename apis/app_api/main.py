@@ -12,6 +12,8 @@ from apis.app_api.assistants.test_chat import router as test_chat_router
 from apis.app_api.auth.local_page import router as local_sign_in_router
 from apis.app_api.auth.router import router as auth_router
 from apis.app_api.chat.router import router as chat_router
+from apis.app_api.costs.admin_router import router as admin_costs_router
+from apis.app_api.costs.router import router as costs_router
 from apis.app_api.files.router import router as files_router
 from apis.app_api.files.startup import start_files
 from apis.app_api.health.router import router as health_router
@@ -61,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(test_chat_router)
     app.include_router(users_router)
     app.include_router(admin_users_router)
+    app.include_router(costs_router)
+    app.include_router(admin_costs_router)
     app.include_router(roles_router)
     app.include_router(models_router)
     app.include_router(providers_router)

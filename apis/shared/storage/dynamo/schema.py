@@ -51,6 +51,9 @@ PUBLIC_ASSISTANTS = Index(name="gsi4", partition_key="gsi4pk", sort_key="gsi4sk"
 # Knowledge-base documents still being ingested, least recently updated first, for the ingestion sweep: sparse, a
 # document carries gsi5pk only while its status is uploading, chunking or embedding.
 UNFINISHED_DOCUMENTS = Index(name="gsi5", partition_key="gsi5pk", sort_key="gsi5sk", kind="global")
+# Users' months costliest first, for top users: sparse, a user's month totals carry gsi6pk (the month and a shard
+# of the user) and gsi6sk (a copy of the month's cost, a number). See cost_items.py.
+USERS_BY_MONTH_COST = Index(name="gsi6", partition_key="gsi6pk", sort_key="gsi6sk", kind="global", sort_key_type="N")
 INDEXES: tuple[Index, ...] = (
     SESSIONS_BY_LAST_MESSAGE,
     BY_KIND,
@@ -58,6 +61,7 @@ INDEXES: tuple[Index, ...] = (
     FILES_BY_TYPE,
     PUBLIC_ASSISTANTS,
     UNFINISHED_DOCUMENTS,
+    USERS_BY_MONTH_COST,
 )
 # lsi1 is the table's one local index (local ones cannot be added later), so any partition that needs a second,
 # strongly consistent order uses it under its own partition: an assistant's documents by creation.

@@ -20,7 +20,7 @@ from apis.shared.sessions.models import Message, SessionChanges, SessionMetadata
 from apis.shared.storage.dynamo import schema
 from apis.shared.storage.dynamo import session_items as codec
 from apis.shared.storage.dynamo.client import Item, Table, deserialize, serialize, set_expression
-from apis.shared.storage.dynamo.costs import cost_actions
+from apis.shared.storage.dynamo.cost_writes import CostWrite
 from apis.shared.storage.records import read_or_raise, read_or_skip
 
 if TYPE_CHECKING:
@@ -203,7 +203,7 @@ class DynamoSessionRepository:
         # that fails because the write already landed (a server that ignores the token, or a retry after the
         # token expired) is recognised below by reading back exactly the message we wrote.
         put = self._message_put(user_id, session_id, message, replaces)
-        costs = cost_actions(self._table, cost, now_iso()) if cost is not None else []
+        costs = await CostWrite.prepare(self._table, cost, now_iso()) if cost is not None else None
         moves_forward = True  # the usual case: the message is the newest of its session
         for _ in range(_APPEND_ATTEMPTS):
             session_side = (
@@ -211,7 +211,7 @@ class DynamoSessionRepository:
                 if replaces is None
                 else self._add_cost(user_id, session_id, message.cost - replaces.cost, preferences)
             )
-            reasons = await self._table.transact([put, session_side, *costs])
+            reasons = await self._table.transact([put, session_side, *(costs.actions if costs else [])])
             if reasons is None:
                 break
             if reasons[0].code == "ConditionalCheckFailed":
@@ -221,6 +221,10 @@ class DynamoSessionRepository:
                 if replaces is None:
                     raise _message_taken(message)
                 raise MessageSuperseded(f"message {message.message_id} changed since its checkpoint")
+            if costs is not None and costs.refused(reasons[2:]):
+                # Another write created one of the user's totals first (cost_writes.py): count without it.
+                costs = await costs.retried()
+                continue
             old = reasons[1].item
             if old is None:
                 raise SessionNotFound(f"session {session_id} not found")

@@ -1,8 +1,10 @@
-"""CostRepository on SQLite: a totals row per user and month, a row per model, both counted by upserts.
+"""CostRepository on SQLite: the user's month and day, the system's month and day, each with a row per model, all
+counted by upserts in one write transaction (SQL in cost_rows.py).
 
-`add` runs two `INSERT ... ON CONFLICT DO UPDATE SET x = x + excluded.x` in one write transaction, so the
-database adds to whatever is stored when the lock is taken: concurrent turns, from any process, all count.
-Money is stored as integer units of 1e-10 USD (MONEY_SCALE), which SQLite sums exactly.
+`add_entry` runs inside the caller's write transaction (BEGIN IMMEDIATE: the write lock is held from its
+start), so whether the user already has totals of the month, the day and the month's model is read and acted
+on with no other writer in between: the first write of each counts the user as active exactly once, from any
+process. Concurrent turns all count, as every counter is added to in place.
 """
 
 from __future__ import annotations
@@ -10,140 +12,41 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from decimal import Decimal
 from typing import Any
 
 from apis.shared.clock import now_iso
-from apis.shared.costs.models import MONEY_SCALE, CostEntry, CostSummary, ModelCostBreakdown, money_decimal
+from apis.shared.costs.models import CostEntry, CostSummary, SystemCostSummary, UserPeriodCost
+from apis.shared.costs.tally import CostTally
+from apis.shared.pagination import Page, decode_token, encode_token
+from apis.shared.storage.sqlite import cost_rows as sql
 from apis.shared.storage.sqlite.database import SqliteDatabase, write_transaction
 
-_MONTH_COUNTERS = (
-    "cost_units",
-    "requests",
-    "input_tokens",
-    "output_tokens",
-    "total_tokens",
-    "cache_read_input_tokens",
-    "cache_write_input_tokens",
-    "cache_savings_units",
-)
-_MODEL_COUNTERS = (
-    "cost_units",
-    "requests",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_input_tokens",
-    "cache_write_input_tokens",
-)
-
-
-def _increments(counters: Sequence[str]) -> str:
-    return ", ".join(f"{name} = {name} + excluded.{name}" for name in counters)
-
-
-_ADD_TO_MONTH = (
-    f"INSERT INTO cost_summaries (user_id, period, {', '.join(_MONTH_COUNTERS)}, updated_at)"
-    f" VALUES ({', '.join('?' * (len(_MONTH_COUNTERS) + 3))})"
-    f" ON CONFLICT (user_id, period) DO UPDATE SET {_increments(_MONTH_COUNTERS)}, updated_at = excluded.updated_at"
-)
-_ADD_TO_MODEL = (
-    f"INSERT INTO cost_summary_models (user_id, period, model_id, provider, {', '.join(_MODEL_COUNTERS)})"
-    f" VALUES ({', '.join('?' * (len(_MODEL_COUNTERS) + 4))})"
-    f" ON CONFLICT (user_id, period, model_id) DO UPDATE SET {_increments(_MODEL_COUNTERS)},"
-    " provider = excluded.provider"
-)
-_SELECT_MONTH = f"SELECT {', '.join(_MONTH_COUNTERS)}, updated_at FROM cost_summaries WHERE user_id = ? AND period = ?"
-_SELECT_MODELS = (
-    f"SELECT model_id, provider, {', '.join(_MODEL_COUNTERS)} FROM cost_summary_models WHERE user_id = ? AND period = ?"
-)
-
-
-def _units(amount: float) -> int:
-    """`amount` in USD as an integer count of 1e-10 USD; exact, as CostEntry keeps money at that scale."""
-    return int(money_decimal(amount) * MONEY_SCALE)
-
-
-def _usd(units: int) -> float:
-    return float(Decimal(units) / MONEY_SCALE)
-
-
-def _month_row(entry: CostEntry, at: str) -> tuple[Any, ...]:
-    usage = entry.usage
-    return (
-        entry.user_id,
-        entry.period,
-        _units(entry.cost),
-        entry.requests,
-        usage.input_tokens,
-        usage.output_tokens,
-        usage.total_tokens,
-        usage.cache_read_input_tokens,
-        usage.cache_write_input_tokens,
-        _units(entry.cache_savings),
-        at,
-    )
-
-
-def _model_row(entry: CostEntry) -> tuple[Any, ...]:
-    usage = entry.usage
-    return (
-        entry.user_id,
-        entry.period,
-        entry.model_id,
-        entry.provider,
-        _units(entry.cost),
-        entry.requests,
-        usage.input_tokens,
-        usage.output_tokens,
-        usage.cache_read_input_tokens,
-        usage.cache_write_input_tokens,
-    )
-
-
-def _breakdown(row: Sequence[Any]) -> ModelCostBreakdown:
-    model_id, provider, cost_units, requests, input_tokens, output_tokens, cache_read, cache_write = row
-    return ModelCostBreakdown(
-        model_id=model_id,
-        provider=provider,
-        total_cost=_usd(cost_units),
-        total_requests=requests,
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        cache_read_input_tokens=cache_read,
-        cache_write_input_tokens=cache_write,
-    )
-
-
-def _summary(user_id: str, period: str, month: Sequence[Any], models: list[Sequence[Any]]) -> CostSummary:
-    cost_units, requests, input_tokens, output_tokens, total_tokens, cache_read, cache_write, savings, at = month
-    return CostSummary(
-        user_id=user_id,
-        period=period,
-        total_cost=_usd(cost_units),
-        total_requests=requests,
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        total_tokens=total_tokens,
-        cache_read_input_tokens=cache_read,
-        cache_write_input_tokens=cache_write,
-        cache_savings=_usd(savings),
-        models=[_breakdown(row) for row in models],
-        updated_at=at,
-    )
+Rows = list[Sequence[Any]]
 
 
 def add_entry(connection: sqlite3.Connection, entry: CostEntry, at: str) -> None:
-    """Count `entry` into its month and its model's share; the caller holds the write transaction.
+    """Count `entry` into its user's month and day and the system's, each overall and for its model; the
+    caller holds the write transaction.
 
     The sessions repository calls it too, so that a message and its cost land in one transaction.
     """
-    connection.execute(_ADD_TO_MONTH, _month_row(entry, at))
-    connection.execute(_ADD_TO_MODEL, _model_row(entry))
+    user, month, day, model = entry.user_id, entry.period, entry.day, entry.model_id
+    known = connection.execute(sql.KNOWN_ALREADY, (user, month, user, day, user, month, model)).fetchone()
+    new_in_month, new_in_day, new_model_user = (int(not found) for found in known)
+    totals, models = sql.total_values(entry), sql.model_values(entry)
+    connection.execute(sql.ADD_TO_USER_MONTH, (user, month, *totals, at))
+    connection.execute(sql.ADD_TO_USER_MONTH_MODEL, (user, month, model, *models, entry.provider))
+    connection.execute(sql.ADD_TO_USER_DAY, (user, day, *totals, at))
+    connection.execute(sql.ADD_TO_USER_DAY_MODEL, (user, day, model, *models, entry.provider))
+    connection.execute(sql.ADD_TO_SYSTEM, ("month", month, *totals, new_in_month, at))
+    connection.execute(sql.ADD_TO_SYSTEM, ("day", day, *totals, new_in_day, at))
+    connection.execute(sql.ADD_TO_SYSTEM_MODEL, ("month", month, model, *models, new_model_user, entry.provider))
+    connection.execute(sql.ADD_TO_SYSTEM_MODEL, ("day", day, model, *models, 0, entry.provider))
 
 
 @contextmanager
 def _read_snapshot(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """A read transaction: the totals and the models are read from one state, never across an `add`."""
+    """A read transaction: totals and their models are read from one state, never across an `add`."""
     connection.execute("BEGIN")
     try:
         yield connection
@@ -153,8 +56,12 @@ def _read_snapshot(connection: sqlite3.Connection) -> Iterator[sqlite3.Connectio
     connection.execute("COMMIT")
 
 
+def _granularity(period: str) -> str:
+    return "day" if len(period) == len("YYYY-MM-DD") else "month"
+
+
 class SqliteCostRepository:
-    """Monthly cost totals in the shared SQLite file."""
+    """Cost totals and rollups in the shared SQLite file."""
 
     def __init__(self, database: SqliteDatabase) -> None:
         self._db = database
@@ -168,14 +75,72 @@ class SqliteCostRepository:
 
         await self._db.run(upsert)
 
-    async def get_summary(self, user_id: str, period: str) -> CostSummary:
-        def select(connection: sqlite3.Connection) -> tuple[Sequence[Any] | None, list[Sequence[Any]]]:
-            with _read_snapshot(connection):
-                month: Sequence[Any] | None = connection.execute(_SELECT_MONTH, (user_id, period)).fetchone()
-                models: list[Sequence[Any]] = connection.execute(_SELECT_MODELS, (user_id, period)).fetchall()
-            return month, models
+    async def _select(self, *queries: tuple[str, Sequence[Any]]) -> list[Rows]:
+        """The rows of each query, all read in one snapshot."""
 
-        month, models = await self._db.run(select)
-        if month is None:
+        def select(connection: sqlite3.Connection) -> list[Rows]:
+            with _read_snapshot(connection):
+                return [connection.execute(query, parameters).fetchall() for query, parameters in queries]
+
+        return await self._db.run(select)
+
+    async def _user_summary(self, user_id: str, period: str) -> CostSummary:
+        kind = _granularity(period)
+        totals, models = await self._select(
+            (sql.USER_TOTALS[kind], (user_id, period)), (sql.USER_MODELS[kind], (user_id, period))
+        )
+        if not totals:
             return CostSummary(user_id=user_id, period=period)
-        return _summary(user_id, period, month, models)
+        overall = sql.tally(sql.TOTALS_COLUMNS, totals[0])
+        return overall.summary(user_id, period, sql.models_of(sql.MODEL_COLUMNS, models))
+
+    async def get_summary(self, user_id: str, period: str) -> CostSummary:
+        return await self._user_summary(user_id, period)
+
+    async def get_day_summary(self, user_id: str, day: str) -> CostSummary:
+        return await self._user_summary(user_id, day)
+
+    async def list_day_summaries(self, user_id: str, first_day: str, last_day: str) -> list[CostSummary]:
+        days, models = await self._select(
+            (sql.USER_DAYS, (user_id, first_day, last_day)), (sql.USER_DAY_MODELS, (user_id, first_day, last_day))
+        )
+        by_day: dict[str, dict[str, CostTally]] = {}
+        for day, *row in models:
+            by_day.setdefault(day, {})[row[0]] = sql.tally(sql.MODEL_COLUMNS, row)
+        return [sql.tally(sql.TOTALS_COLUMNS, row).summary(user_id, day, by_day.get(day, {})) for day, *row in days]
+
+    async def get_system_summary(self, period: str) -> SystemCostSummary:
+        key = (_granularity(period), period)
+        totals, models = await self._select((sql.SYSTEM_TOTALS, key), (sql.SYSTEM_MODELS, key))
+        if not totals:
+            return SystemCostSummary(period=period)
+        overall = sql.tally(sql.SYSTEM_TOTALS_COLUMNS, totals[0])
+        return overall.system_summary(period, sql.models_of(sql.SYSTEM_MODEL_COLUMNS, models))
+
+    async def list_system_days(self, first_day: str, last_day: str) -> list[SystemCostSummary]:
+        (days,) = await self._select((sql.SYSTEM_DAYS, (first_day, last_day)))
+        return [sql.tally(sql.SYSTEM_TOTALS_COLUMNS, row).system_summary(day, {}) for day, *row in days]
+
+    async def list_top_users(self, period: str, *, limit: int, min_cost: float = 0.0) -> list[UserPeriodCost]:
+        (rows,) = await self._select((sql.TOP_USERS, (period, sql.units(min_cost), limit)))
+        return [_user_period(period, row) for row in rows]
+
+    async def list_period_users(
+        self, period: str, *, limit: int, page_token: str | None = None
+    ) -> Page[UserPeriodCost]:
+        after = decode_token(page_token, fields=("userId",))["userId"] if page_token is not None else ""
+        (rows,) = await self._select((sql.PERIOD_USERS, (period, after, limit + 1)))
+        users = [_user_period(period, row) for row in rows[:limit]]
+        more = len(rows) > limit
+        return Page(items=users, next_token=encode_token({"userId": users[-1].user_id}) if more else None)
+
+
+def _user_period(period: str, row: Sequence[Any]) -> UserPeriodCost:
+    user_id, cost_units, requests, updated_at = row
+    return UserPeriodCost(
+        user_id=user_id,
+        period=period,
+        total_cost=float(sql.usd(cost_units)),
+        total_requests=requests,
+        updated_at=updated_at,
+    )

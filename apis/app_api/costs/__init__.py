@@ -1,0 +1,1 @@
+"""The caller's own usage (`/costs`) and the admins' cost analytics (`/admin/costs`)."""
