@@ -19,6 +19,7 @@ from apis.app_api.files.startup import start_files
 from apis.app_api.health.router import router as health_router
 from apis.app_api.models.router import router as models_router
 from apis.app_api.providers.router import router as providers_router
+from apis.app_api.quota.router import router as quota_router
 from apis.app_api.rbac.router import router as roles_router
 from apis.app_api.sessions.router import router as sessions_router
 from apis.app_api.users.admin_router import router as admin_users_router
@@ -68,4 +69,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(roles_router)
     app.include_router(models_router)
     app.include_router(providers_router)
+    app.include_router(quota_router)
     return app

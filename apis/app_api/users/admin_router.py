@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query
 
 from apis.app_api.deps import AdminPermissions, CurrentUser, PermissionCacheDep, StorageDep, UsersRepo
+from apis.app_api.quota.user_detail import quota_fields
 from apis.app_api.updates import merged_record_validated
 from apis.app_api.users.schemas import AdminUserDetail, UserPage
 from apis.shared.clock import now_iso
@@ -91,7 +92,8 @@ async def read_user(
         users=storage.users, costs=storage.costs, user_id=user_id, period=period_of(now_iso())
     )
     permissions = await cache.permissions_for(found.profile.roles)
-    return AdminUserDetail(**dict(found), effective_permissions=permissions)
+    quota = await quota_fields(quotas=storage.quotas, detail=found, app_roles=permissions.app_roles)
+    return AdminUserDetail(**{**dict(found), **quota}, effective_permissions=permissions)
 
 
 @router.patch("/{user_id}", response_model=UserProfile)

@@ -10,6 +10,7 @@ from apis.shared.assistants.repository import AssistantRepository
 from apis.shared.costs.repository import CostRepository
 from apis.shared.files.repository import BlobStore, FileRepository
 from apis.shared.models.repository import ModelRepository
+from apis.shared.quota.repository import QuotaRepository
 from apis.shared.rbac.repository import RoleRepository
 from apis.shared.sessions.repository import SessionRepository
 from apis.shared.storage.write_health import WriteHealth
@@ -30,6 +31,7 @@ class Storage:
     assistants: AssistantRepository
     documents: DocumentRepository
     knowledge: KnowledgeIndex
+    quotas: QuotaRepository
     blobs: BlobStore
     ping: Callable[[], Awaitable[None]]
     # Whether writes go through, as the repositories' own writes and a probe that writes nothing tell.

@@ -1,9 +1,9 @@
 """What an admin sees of one user, in the reference's shape: the profile, this month's cost, the quota status and
 the recent quota events.
 
-Quotas do not exist yet, so every user is one without a quota, and gets what the reference answers for such a
-user: no tier, no limit, no override and no events. `currentUsage` is this month's cost all the same, which
-is what it measures whether or not a limit applies.
+`get_detail` answers a user without a quota, as the reference does for one: no tier, no limit, no override and
+no events, with `currentUsage` this month's cost all the same. The admin route fills in the quota fields from
+the quota domain (apis/app_api/quota/user_detail.py), which this domain does not import.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from apis.shared.storage.dynamo.knowledge import DynamoDocumentRepository
 from apis.shared.storage.dynamo.knowledge_index import DynamoKnowledgeIndex
 from apis.shared.storage.dynamo.knowledge_vectors import S3VectorStore
 from apis.shared.storage.dynamo.models import DynamoModelRepository
+from apis.shared.storage.dynamo.quota import DynamoQuotaRepository
 from apis.shared.storage.dynamo.roles import DynamoRoleRepository
 from apis.shared.storage.dynamo.sessions import DynamoSessionRepository
 from apis.shared.storage.dynamo.users import DynamoUserRepository
@@ -88,6 +89,7 @@ async def open_storage(settings: StorageSettings) -> Storage:
         knowledge=DynamoKnowledgeIndex(
             table, S3VectorStore(vectors, settings.s3_vectors_bucket_name, settings.s3_vectors_index_prefix)
         ),
+        quotas=DynamoQuotaRepository(table),
         blobs=blobs,
         ping=ping,
         writes=writes,

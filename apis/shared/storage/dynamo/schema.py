@@ -54,6 +54,8 @@ UNFINISHED_DOCUMENTS = Index(name="gsi5", partition_key="gsi5pk", sort_key="gsi5
 # Users' months costliest first, for top users: sparse, a user's month totals carry gsi6pk (the month and a shard
 # of the user) and gsi6sk (a copy of the month's cost, a number). See cost_items.py.
 USERS_BY_MONTH_COST = Index(name="gsi6", partition_key="gsi6pk", sort_key="gsi6sk", kind="global", sort_key_type="N")
+# One quota tier's events, newest first, for the admins' event log filtered by tier (quota_items.py).
+QUOTA_EVENTS_BY_TIER = Index(name="gsi7", partition_key="gsi7pk", sort_key="gsi7sk", kind="global")
 INDEXES: tuple[Index, ...] = (
     SESSIONS_BY_LAST_MESSAGE,
     BY_KIND,
@@ -62,10 +64,13 @@ INDEXES: tuple[Index, ...] = (
     PUBLIC_ASSISTANTS,
     UNFINISHED_DOCUMENTS,
     USERS_BY_MONTH_COST,
+    QUOTA_EVENTS_BY_TIER,
 )
 # lsi1 is the table's one local index (local ones cannot be added later), so any partition that needs a second,
 # strongly consistent order uses it under its own partition: an assistant's documents by creation.
 DOCUMENTS_BY_CREATION = SESSIONS_BY_LAST_MESSAGE
+# So do quota assignments, by type and target, and quota overrides, by user (quota_items.py).
+QUOTA_LISTS = SESSIONS_BY_LAST_MESSAGE
 
 
 def _key_schema(partition_key: str, sort_key: str) -> list[KeySchemaElementTypeDef]:

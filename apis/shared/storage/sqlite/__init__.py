@@ -18,6 +18,7 @@ from apis.shared.storage.sqlite.knowledge_database import KnowledgeDatabase
 from apis.shared.storage.sqlite.knowledge_index import SqliteKnowledgeIndex
 from apis.shared.storage.sqlite.migrations import migrate
 from apis.shared.storage.sqlite.models import SqliteModelRepository
+from apis.shared.storage.sqlite.quota import SqliteQuotaRepository
 from apis.shared.storage.sqlite.roles import SqliteRoleRepository
 from apis.shared.storage.sqlite.sessions import SqliteSessionRepository
 from apis.shared.storage.sqlite.users import SqliteUserRepository
@@ -105,6 +106,7 @@ async def open_storage(settings: StorageSettings) -> Storage:
         assistants=SqliteAssistantRepository(database),
         documents=SqliteDocumentRepository(database),
         knowledge=knowledge,
+        quotas=SqliteQuotaRepository(database),
         blobs=blobs,
         ping=ping,
         writes=writes,
