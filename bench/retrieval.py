@@ -141,7 +141,12 @@ async def ingestion_rate(storage: Storage, text_pages: list[str]) -> tuple[float
     """(PDF pages per second, Markdown pages per second) through `ingest`, lexical only."""
     settings = KnowledgeSettings.model_construct()
     pipeline = Ingestion(
-        documents=storage.documents, knowledge=storage.knowledge, blobs=storage.blobs, embedder=None, settings=settings
+        documents=storage.documents,
+        knowledge=storage.knowledge,
+        blobs=storage.blobs,
+        embedder=None,
+        settings=settings,
+        costs=storage.costs,
     )
     rates = []
     pdf = pdf_document(*[page.split(". ") for page in text_pages])

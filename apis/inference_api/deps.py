@@ -18,6 +18,7 @@ from apis.shared.dependencies import (
     SessionsRepo,
     StorageDep,
 )
+from apis.shared.turns.quota_gate import QuotaGate
 
 
 def get_active_turns(request: Request) -> ActiveTurns:
@@ -27,8 +28,17 @@ def get_active_turns(request: Request) -> ActiveTurns:
 
 ActiveTurnsDep = Annotated[ActiveTurns, Depends(get_active_turns)]
 
+
+def get_quota_gate(request: Request) -> QuotaGate:
+    gate: QuotaGate = request.app.state.quota_gate
+    return gate
+
+
+QuotaGateDep = Annotated[QuotaGate, Depends(get_quota_gate)]
+
 __all__ = [
     "ActiveTurnsDep",
+    "QuotaGateDep",
     "AppSettings",
     "CallerPermissions",
     "CostsRepo",

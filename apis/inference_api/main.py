@@ -7,15 +7,25 @@ from fastapi import FastAPI
 from apis.inference_api.invocations.router import router as invocations_router
 from apis.inference_api.ping import ActiveTurns
 from apis.inference_api.ping import router as ping_router
-from apis.shared.bootstrap import resources_lifespan, service_version
+from apis.shared.bootstrap import ServiceResources, resources_lifespan, service_version
 from apis.shared.config import Settings, load_settings
 from apis.shared.http import install_common
 from apis.shared.providers.warm_up import preload
+from apis.shared.turns.quota_gate import QuotaGate
 
 
 def preload_providers(settings: Settings) -> None:
     """The turn's libraries, loaded in the background right after start."""
     preload(settings.providers)
+
+
+def start_quota_gate(app: FastAPI, resources: ServiceResources) -> None:
+    """The turn's quota check, over the shared storage, with its per-process cache of resolved tiers."""
+    app.state.quota_gate = QuotaGate(
+        quotas=resources.storage.quotas,
+        costs=resources.storage.costs,
+        cache_seconds=resources.settings.inference.quota_cache_seconds,
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -26,7 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Colloquy inference API",
         version=service_version(),
         description="The Bedrock AgentCore Runtime contract: GET /ping and POST /invocations.",
-        lifespan=resources_lifespan(settings, seed_roles=False, warm_up=preload_providers),
+        lifespan=resources_lifespan(settings, seed_roles=False, warm_up=preload_providers, on_start=start_quota_gate),
     )
     app.state.active_turns = ActiveTurns()
     install_common(

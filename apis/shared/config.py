@@ -256,6 +256,8 @@ class InferenceSettings(BaseSettings):
     turn_abandoned_after_seconds: float = Field(default=30.0, gt=0, le=3600)
     # Model calls (turns, titles, test chats) a user may start in any sliding minute, per process (0: no limit).
     turn_rate_limit_per_minute: int = Field(default=30, ge=0, le=100_000)
+    # How long a process keeps a user's resolved quota tier: a change of tier or assignment applies within it.
+    quota_cache_seconds: float = Field(default=30.0, ge=0, le=3600)
 
     @model_validator(mode="after")
     def _live_turns_outpace_the_abandonment_bound(self) -> Self:
@@ -372,6 +374,8 @@ class KnowledgeSettings(BaseSettings):
     embedding_model_id: str | None = None
     embedding_dimensions: int = Field(default=1024, ge=8, le=4096)
     embedding_batch_size: int = Field(default=32, ge=1, le=2048)
+    # What the embedding model costs, in USD per million input tokens (Titan v2 and text-embedding-3-small: 0.02).
+    embedding_price_per_million_tokens: float = Field(default=0.0, ge=0, le=1000)
 
     @property
     def allowed_types(self) -> list[str]:

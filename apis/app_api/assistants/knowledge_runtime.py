@@ -35,6 +35,7 @@ def start_knowledge(app: FastAPI, resources: ServiceResources) -> None:
         blobs=storage.blobs,
         embedder=resources.embedder,
         settings=settings.knowledge,
+        costs=storage.costs,
     )
     worker = IngestionWorker(ingestion, resources.background_tasks)
     upload_tokens = download_tokens = None

@@ -86,8 +86,9 @@ async def test_chat(
         index=storage.knowledge,
         embedder=embedder,
         settings=settings.knowledge,
+        costs=storage.costs,
     )
-    retrieval = await knowledge_for(bases, assistant, body.message)
+    retrieval = await knowledge_for(bases, assistant, body.message, user.user_id)
     prompt = [{"text": retrieval.context}] if retrieval.context else []
     session_id = body.session_id or f"test-{new_id()}"
     frames = stream_ephemeral(

@@ -15,15 +15,18 @@ from apis.inference_api.deps import (
     CallerPermissions,
     CurrentUser,
     EmbedderDep,
+    QuotaGateDep,
     RateLimiterDep,
     StorageDep,
 )
 from apis.inference_api.invocations.auto_title import name_new_session
+from apis.inference_api.invocations.quota_refusal import refused_by_quota
 from apis.inference_api.invocations.refusals import refused_stream
 from apis.inference_api.invocations.runner import TurnRun
 from apis.inference_api.invocations.schemas import SESSION_HEADER, InvocationRequest
 from apis.inference_api.invocations.turn_store import TurnStore
 from apis.shared.background import BackgroundTasks
+from apis.shared.quota import warning_event
 from apis.shared.rate_limits import RateLimited
 from apis.shared.sessions import SessionId
 from apis.shared.turns import KnowledgeBases, prepare_turn
@@ -46,6 +49,7 @@ async def invocations(
     active: ActiveTurnsDep,
     embedder: EmbedderDep,
     limiter: RateLimiterDep,
+    quota_gate: QuotaGateDep,
     # The same type as the body's `session_id`: an id the session routes could never address is a 422 here too.
     session_header: Annotated[SessionId | None, Header(alias=SESSION_HEADER)] = None,
 ) -> StreamingResponse:
@@ -56,6 +60,22 @@ async def invocations(
         limiter.check_and_count(user.user_id)
     except RateLimited as limited:
         return refused_stream(limited, session_id=turn_request.session_id)
+    decision = await quota_gate.check(
+        user_id=user.user_id,
+        email=user.email,
+        jwt_roles=user.roles,
+        app_roles=permissions.app_roles,
+        session_id=turn_request.session_id,
+    )
+    if not decision.check.allowed:
+        return await refused_by_quota(
+            decision.check,
+            sessions=storage.sessions,
+            user_id=user.user_id,
+            session_id=turn_request.session_id,
+            message=turn_request.message,
+        )
+    warning = warning_event(decision.check)
     turn = await prepare_turn(
         request=turn_request,
         user_id=user.user_id,
@@ -71,9 +91,11 @@ async def invocations(
             index=storage.knowledge,
             embedder=embedder,
             settings=settings.knowledge,
+            costs=storage.costs,
         ),
         settings=settings,
         started=started,
+        quota_warning=warning.model_dump(by_alias=True) if warning is not None else None,
     )
     run = TurnRun(
         turn,

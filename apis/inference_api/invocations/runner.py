@@ -112,7 +112,10 @@ class TurnRun:
         self.active.enter()
         ticker = asyncio.create_task(self._checkpoints(), name="answer-checkpoints")
         try:
-            # The sources first, so the client can show them while the answer streams (the reference's order).
+            # A quota warning first, then the sources, so the client can show them while the answer streams
+            # (the reference's order).
+            if self.turn.quota_warning is not None:
+                self._emit("quota_warning", self.turn.quota_warning)
             for citation in self.turn.citations:
                 self._emit("citation", citation.model_dump(by_alias=True))
             await self._stream_agent()

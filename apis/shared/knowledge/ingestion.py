@@ -20,12 +20,14 @@ import anyio.to_thread
 from apis.shared.assistants import Document, DocumentRepository, DocumentStatus, Embedder, KnowledgeIndex
 from apis.shared.clock import now_iso, to_iso, utc_now
 from apis.shared.config import KnowledgeSettings
+from apis.shared.costs import CostRepository
 from apis.shared.errors import ProviderError, ProviderUnavailableError, StorageUnavailableError
 from apis.shared.files import AttachmentUnusable, BlobStore
 from apis.shared.files.exceptions import FileTypeNotAllowed
 from apis.shared.files.service import content_problem
 from apis.shared.knowledge.chunking import chunk_text
 from apis.shared.knowledge.document_types import document_type
+from apis.shared.knowledge.metering import meter_embedding
 from apis.shared.knowledge.text_extraction import extract_document_text
 from apis.shared.observability import DOCUMENT_INGESTIONS
 
@@ -41,6 +43,8 @@ class Ingestion:
     blobs: BlobStore
     embedder: Embedder | None
     settings: KnowledgeSettings
+    # Where the embedding calls are metered, for the assistant's owner.
+    costs: CostRepository
 
 
 class _Unusable(Exception):
@@ -123,7 +127,16 @@ async def _run(ingestion: Ingestion, document: Document) -> Document | None:
     embedding = await _advance(ingestion, document, status=DocumentStatus.EMBEDDING)
     if embedding is None:
         return None
-    vectors = await _embed(ingestion.embedder, [f"{c.heading}\n{c.text}" if c.heading else c.text for c in chunks])
+    texts = [f"{c.heading}\n{c.text}" if c.heading else c.text for c in chunks]
+    vectors = await _embed(ingestion.embedder, texts)
+    if ingestion.embedder is not None:
+        await meter_embedding(
+            costs=ingestion.costs,
+            user_id=document.owner_id,
+            embedder=ingestion.embedder,
+            settings=settings,
+            texts=texts,
+        )
     await ingestion.knowledge.put_document(document.assistant_id, document.document_id, chunks, vectors)
     details = None
     if extracted.truncated:

@@ -20,8 +20,10 @@ from apis.shared.assistants import (
 )
 from apis.shared.assistants import service as assistants_service
 from apis.shared.config import KnowledgeSettings
+from apis.shared.costs import CostRepository
 from apis.shared.errors import ConflictError
 from apis.shared.knowledge import Retrieval, retrieve
+from apis.shared.knowledge.metering import meter_embedding
 from apis.shared.sessions import SessionRepository
 
 
@@ -34,6 +36,8 @@ class KnowledgeBases:
     index: KnowledgeIndex
     embedder: Embedder | None
     settings: KnowledgeSettings
+    # Where a query's embedding is metered, for the user it serves.
+    costs: CostRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +87,13 @@ async def assistant_for_turn(
         assistants=bases.assistants, assistant_id=assistant_id, user_id=user_id, email=email
     )
     await check_attachable(sessions=sessions, user_id=user_id, session_id=session_id, assistant_id=assistant_id)
-    return AssistantContext(assistant=assistant, retrieval=await knowledge_for(bases, assistant, message))
+    return AssistantContext(assistant=assistant, retrieval=await knowledge_for(bases, assistant, message, user_id))
 
 
-async def knowledge_for(bases: KnowledgeBases, assistant: Assistant, message: str) -> Retrieval:
-    """The assistant's passages for `message`, within the context budget, with their citations."""
-    return await retrieve(
+async def knowledge_for(bases: KnowledgeBases, assistant: Assistant, message: str, user_id: str) -> Retrieval:
+    """The assistant's passages for `message`, within the context budget, with their citations; the query's
+    embedding (when a model embeds) is metered for `user_id`."""
+    retrieval = await retrieve(
         knowledge=bases.index,
         documents=bases.documents,
         embedder=bases.embedder,
@@ -97,6 +102,11 @@ async def knowledge_for(bases: KnowledgeBases, assistant: Assistant, message: st
         top_k=bases.settings.knowledge_top_k,
         max_chars=bases.settings.knowledge_context_max_chars,
     )
+    if bases.embedder is not None and message.strip():
+        await meter_embedding(
+            costs=bases.costs, user_id=user_id, embedder=bases.embedder, settings=bases.settings, texts=[message]
+        )
+    return retrieval
 
 
 def system_prompt_with(base_prompt: str, assistant: Assistant) -> str:

@@ -8,7 +8,7 @@ on its own (`CostRepository.add`), with the same computation here so both agree 
 from __future__ import annotations
 
 from apis.shared.clock import now_iso
-from apis.shared.costs import CostEntry, CostRepository, cost_of_usage, period_of
+from apis.shared.costs import CostEntry, CostRepository, cost_of_usage, day_of
 from apis.shared.models import ManagedModel
 from apis.shared.sessions import TokenUsage
 
@@ -21,7 +21,7 @@ def cost_entry(*, user_id: str, model: ManagedModel, usage: TokenUsage, at: str 
     )
     return CostEntry(
         user_id=user_id,
-        period=period_of(at or now_iso()),
+        day=day_of(at or now_iso()),
         model_id=model.model_id,
         provider=model.provider,
         usage=usage,

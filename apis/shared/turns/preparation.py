@@ -94,6 +94,8 @@ class PreparedTurn:
     first_turn: bool
     # The passages of the assistant's knowledge base the model was given, as the client shows them.
     citations: list[Citation] = field(default_factory=list)
+    # The `quota_warning` event's data when the caller is past their soft limit: streamed first.
+    quota_warning: dict[str, Any] | None = None
 
 
 def turn_preferences(request: TurnRequest, model: ManagedModel) -> SessionPreferences:
@@ -140,6 +142,7 @@ async def prepare_turn(
     knowledge_bases: KnowledgeBases,
     settings: Settings,
     started: float,
+    quota_warning: dict[str, Any] | None = None,
 ) -> PreparedTurn:
     """Resolve model, tools, assistant and attachments, retrieve from the assistant's knowledge base, load
     history, store the message (with the session if new).
@@ -197,6 +200,7 @@ async def prepare_turn(
         started=started,
         first_turn=first_turn,
         citations=assistant.citations if assistant is not None else [],
+        quota_warning=quota_warning,
     )
 
 
