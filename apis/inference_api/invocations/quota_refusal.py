@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from fastapi.responses import StreamingResponse
 
+from apis.inference_api.invocations.refusals import refusal_response
 from apis.shared.quota import QuotaCheckResult, exceeded_event
 from apis.shared.sessions import MessageRole, SessionRepository
 from apis.shared.sessions import messages as messages_service
@@ -42,13 +43,4 @@ async def refused_by_quota(
         frame("quota_exceeded", event.model_dump(by_alias=True, exclude_none=True)),
         frame("done", {}),
     ]
-    return StreamingResponse(
-        iter(frames),
-        media_type="text/event-stream",
-        headers={
-            "Cache-Control": "no-cache",
-            "X-Accel-Buffering": "no",
-            "X-Session-ID": session_id,
-            "Retry-After": str(check.retry_after_seconds or 60),
-        },
-    )
+    return refusal_response(frames, session_id=session_id, retry_after_seconds=check.retry_after_seconds or 60)

@@ -15,6 +15,11 @@ def refused_stream(refusal: QuotaExceededError, *, session_id: str) -> Streaming
         frame("stream_error", {"code": refusal.code, "message": refusal.detail, "recoverable": True}),
         frame("done", {}),
     ]
+    return refusal_response(frames, session_id=session_id, retry_after_seconds=refusal.retry_after_seconds)
+
+
+def refusal_response(frames: list[str], *, session_id: str, retry_after_seconds: int) -> StreamingResponse:
+    """A turn's stream made of frames known in advance, with the turn's headers and `Retry-After`."""
     return StreamingResponse(
         iter(frames),
         media_type="text/event-stream",
@@ -22,6 +27,6 @@ def refused_stream(refusal: QuotaExceededError, *, session_id: str) -> Streaming
             "Cache-Control": "no-cache",
             "X-Accel-Buffering": "no",
             "X-Session-ID": session_id,
-            "Retry-After": str(refusal.retry_after_seconds),
+            "Retry-After": str(retry_after_seconds),
         },
     )
