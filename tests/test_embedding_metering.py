@@ -8,7 +8,7 @@ import pytest
 
 from apis.shared.clock import now_iso
 from apis.shared.config import EmbeddingProvider, KnowledgeSettings, ProviderSettings
-from apis.shared.providers.local import estimate_tokens
+from apis.shared.providers.token_estimates import estimate_tokens
 from tests.fakes.openai_server import FakeOpenAIState
 from tests.fakes.server import RunningFake
 from tests.fixtures.services import open_services, service_settings

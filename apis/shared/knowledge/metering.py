@@ -10,7 +10,7 @@ from apis.shared.assistants import Embedder
 from apis.shared.clock import now_iso
 from apis.shared.config import KnowledgeSettings
 from apis.shared.costs import CostEntry, CostRepository, day_of
-from apis.shared.providers.local import estimate_tokens
+from apis.shared.providers.token_estimates import estimate_tokens
 from apis.shared.sessions import TokenUsage
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import re
 import time
 from collections.abc import AsyncGenerator, AsyncIterable, Sequence
@@ -22,16 +21,12 @@ from strands.types.streaming import StreamEvent
 from strands.types.tools import ToolSpec
 
 from apis.shared.errors import ProviderError
+from apis.shared.providers.token_estimates import estimate_tokens
 
 T = TypeVar("T", bound=BaseModel)
 # How much of the context a turn added (knowledge passages) the offline model quotes back.
 _CONTEXT_QUOTE_CHARS = 600
 _CALCULATE = re.compile(r"\bcalculate\s+(?P<expression>[-+*/%().\d\s^]+)", re.IGNORECASE)
-
-
-def estimate_tokens(text: str) -> int:
-    """A rough count (four characters a token) so that usage and cost are exercised end to end."""
-    return max(1, math.ceil(len(text) / 4)) if text else 0
 
 
 def _texts(message: dict[str, Any]) -> str:
