@@ -16,7 +16,14 @@ from apis.shared.quota.checker import (
     warning_event,
     window_of,
 )
-from apis.shared.quota.enforcement import QuotaDecision, check_user, record_outcome, user_quota_info, user_status
+from apis.shared.quota.enforcement import (
+    QuotaDecision,
+    check_user,
+    decide,
+    record_outcome,
+    user_quota_info,
+    user_status,
+)
 from apis.shared.quota.exceptions import (
     AssignmentExists,
     AssignmentNotFound,
@@ -89,6 +96,7 @@ __all__ = [
     "UserQuotaInfo",
     "check_quota",
     "check_user",
+    "decide",
     "enforcement",
     "exceeded_event",
     "first_applicable",

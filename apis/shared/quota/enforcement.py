@@ -47,13 +47,18 @@ async def check_user(
     resolved = await resolve_quota(
         quotas=quotas, user_id=user_id, email=email, jwt_roles=jwt_roles, app_roles=app_roles, now=moment
     )
+    return await decide(resolved, usage=usage, user_id=user_id, now=moment)
+
+
+async def decide(resolved: ResolvedQuota | None, *, usage: Usage, user_id: str, now: datetime) -> QuotaDecision:
+    """Check a resolved quota against the spend its limits need (a month's, and a day's for a daily limit)."""
     tier = resolved.tier if resolved else None
     monthly = daily = None
     if tier is not None and tier.monthly_cost_limit is not None:
-        monthly = await usage(user_id, window_of("monthly", moment))
+        monthly = await usage(user_id, window_of("monthly", now))
     if tier is not None and tier.daily_cost_limit is not None:
-        daily = await usage(user_id, window_of("daily", moment))
-    check = check_quota(tier, monthly_usage=monthly or 0.0, daily_usage=daily, now=moment)
+        daily = await usage(user_id, window_of("daily", now))
+    check = check_quota(tier, monthly_usage=monthly or 0.0, daily_usage=daily, now=now)
     return QuotaDecision(resolved=resolved, check=check)
 
 

@@ -13,6 +13,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import partial
 
 from apis.shared.clock import utc_now
 from apis.shared.costs import CostRepository
@@ -20,10 +21,10 @@ from apis.shared.quota import (
     QuotaDecision,
     QuotaRepository,
     ResolvedQuota,
-    check_quota,
+    decide,
     record_outcome,
     resolve_quota,
-    window_of,
+    usage_from_costs,
 )
 
 _MAX_CACHED_USERS = 100_000
@@ -42,7 +43,8 @@ class QuotaGate:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.quotas = quotas
-        self.costs = costs
+        # The month's spend from its summary, a day's from the day's (one read each, by key).
+        self.usage = usage_from_costs(costs, daily=partial(_day_spend, costs))
         self.cache_seconds = cache_seconds
         self.clock = clock
         self._resolved: OrderedDict[_CacheKey, tuple[float, ResolvedQuota | None]] = OrderedDict()
@@ -60,15 +62,7 @@ class QuotaGate:
         """The decision for one turn; its warning (once an hour per level) or block is recorded as an event."""
         moment = now or utc_now()
         resolved = await self._resolution(user_id, email, tuple(jwt_roles), tuple(app_roles), moment)
-        tier = resolved.tier if resolved is not None else None
-        monthly = daily = None
-        if tier is not None and tier.monthly_cost_limit is not None:
-            monthly = (await self.costs.get_summary(user_id, window_of("monthly", moment).key)).total_cost
-        if tier is not None and tier.daily_cost_limit is not None:
-            daily = (await self.costs.get_day_summary(user_id, window_of("daily", moment).key)).total_cost
-        decision = QuotaDecision(
-            resolved=resolved, check=check_quota(tier, monthly_usage=monthly or 0.0, daily_usage=daily, now=moment)
-        )
+        decision = await decide(resolved, usage=self.usage, user_id=user_id, now=moment)
         await record_outcome(quotas=self.quotas, user_id=user_id, decision=decision, session_id=session_id, now=moment)
         return decision
 
@@ -87,3 +81,7 @@ class QuotaGate:
         while len(self._resolved) > _MAX_CACHED_USERS:
             self._resolved.popitem(last=False)
         return resolved
+
+
+async def _day_spend(costs: CostRepository, user_id: str, day: str) -> float:
+    return (await costs.get_day_summary(user_id, day)).total_cost
