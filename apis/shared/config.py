@@ -393,6 +393,32 @@ class KnowledgeSettings(BaseSettings):
         return self
 
 
+class ToolsSettings(BaseSettings):
+    """The tools a turn may offer: the network tools' limits, the web search service and MCP servers."""
+
+    model_config = _config()
+
+    # fetch_url_content and web search refuse private, loopback and link-local addresses unless this is true
+    # (tests allow loopback to reach their fakes; a deployment behind its own egress proxy may too).
+    tools_allow_private_networks: bool = False
+    tools_fetch_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
+    tools_fetch_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+    tools_fetch_max_redirects: int = Field(default=5, ge=0, le=20)
+    # The readable text a fetched page gives the model, at most.
+    tools_fetch_max_chars: int = Field(default=40_000, ge=1000, le=1_000_000)
+    # A search service with a JSON HTTP API (SearXNG's /search?format=json by default); unset: no web search tool.
+    web_search_url: str | None = None
+    web_search_api_key: str | None = None
+    web_search_max_results: int = Field(default=5, ge=1, le=20)
+    # MCP servers' credentials are encrypted at rest with this key (Fernet, urlsafe base64 of 32 bytes). Unset
+    # with the local backend: a key generated in DATA_DIR at first use; the DynamoDB backend requires it.
+    mcp_secrets_key: str | None = None
+    # Every registered server's tools are discovered again this often (0: only on demand).
+    mcp_sync_interval_seconds: float = Field(default=3600.0, ge=0)
+    mcp_connect_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    mcp_call_timeout_seconds: float = Field(default=60.0, gt=0, le=900)
+
+
 class Settings(BaseModel):
     """Everything a service reads at start."""
 
@@ -406,6 +432,7 @@ class Settings(BaseModel):
     providers: ProviderSettings = Field(default_factory=ProviderSettings)
     files: FilesSettings = Field(default_factory=FilesSettings)
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
+    tools: ToolsSettings = Field(default_factory=ToolsSettings)
 
     @model_validator(mode="after")
     def _check_combinations(self) -> Self:
@@ -441,6 +468,7 @@ def load_settings() -> Settings:
             providers=ProviderSettings(),
             files=FilesSettings(),
             knowledge=KnowledgeSettings(),
+            tools=ToolsSettings(),
         )
     except ValidationError as exc:
         problems = "; ".join(
