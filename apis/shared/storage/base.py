@@ -14,6 +14,7 @@ from apis.shared.quota.repository import QuotaRepository
 from apis.shared.rbac.repository import RoleRepository
 from apis.shared.sessions.repository import SessionRepository
 from apis.shared.storage.write_health import WriteHealth
+from apis.shared.tools.repository import ToolRepository
 from apis.shared.users.repository import UserRepository
 
 
@@ -32,6 +33,7 @@ class Storage:
     documents: DocumentRepository
     knowledge: KnowledgeIndex
     quotas: QuotaRepository
+    tools: ToolRepository
     blobs: BlobStore
     ping: Callable[[], Awaitable[None]]
     # Whether writes go through, as the repositories' own writes and a probe that writes nothing tell.

@@ -26,6 +26,7 @@ from apis.shared.storage.dynamo.models import DynamoModelRepository
 from apis.shared.storage.dynamo.quota import DynamoQuotaRepository
 from apis.shared.storage.dynamo.roles import DynamoRoleRepository
 from apis.shared.storage.dynamo.sessions import DynamoSessionRepository
+from apis.shared.storage.dynamo.tools import DynamoToolRepository
 from apis.shared.storage.dynamo.users import DynamoUserRepository
 from apis.shared.storage.write_health import WriteHealth
 
@@ -90,6 +91,7 @@ async def open_storage(settings: StorageSettings) -> Storage:
             table, S3VectorStore(vectors, settings.s3_vectors_bucket_name, settings.s3_vectors_index_prefix)
         ),
         quotas=DynamoQuotaRepository(table),
+        tools=DynamoToolRepository(table),
         blobs=blobs,
         ping=ping,
         writes=writes,

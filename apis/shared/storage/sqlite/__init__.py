@@ -21,6 +21,7 @@ from apis.shared.storage.sqlite.models import SqliteModelRepository
 from apis.shared.storage.sqlite.quota import SqliteQuotaRepository
 from apis.shared.storage.sqlite.roles import SqliteRoleRepository
 from apis.shared.storage.sqlite.sessions import SqliteSessionRepository
+from apis.shared.storage.sqlite.tools import SqliteToolRepository
 from apis.shared.storage.sqlite.users import SqliteUserRepository
 from apis.shared.storage.write_health import WriteHealth, folder_problem
 
@@ -107,6 +108,7 @@ async def open_storage(settings: StorageSettings) -> Storage:
         documents=SqliteDocumentRepository(database),
         knowledge=knowledge,
         quotas=SqliteQuotaRepository(database),
+        tools=SqliteToolRepository(database),
         blobs=blobs,
         ping=ping,
         writes=writes,
