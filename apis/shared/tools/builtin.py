@@ -1,14 +1,24 @@
-"""The tools every deployment has: safe ones, with no access to the network, files or other users' data."""
+"""The built-in tools: what the catalogue lists (`BUILTIN_SPECS`) and how a turn builds each one.
+
+Reading this module loads neither Strands nor the tools' code: the app API lists the built-ins without them
+(its start stays light), and a turn that enables a tool builds it with `build(settings)`, which imports what the
+tool needs then. `calculator` and `current_time` live here; the network tools and the chart each have a module
+(url_content.py behind network_guard.py and http_fetch.py, web_search.py, visualization.py). Every tool answers
+its own failures as a tool result the model reads (tool_results.py), never with an exception that ends the turn.
+"""
 
 from __future__ import annotations
 
 import ast
+import functools
 import operator
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from strands import tool
+from apis.shared.config import ToolsSettings
 
 _BINARY: dict[type[ast.operator], Callable[[float, float], float]] = {
     ast.Add: operator.add,
@@ -46,7 +56,6 @@ def _value(node: ast.expr) -> float:
     raise ValueError("only numbers, + - * / // % ** and parentheses are allowed")
 
 
-@tool
 def calculator(expression: str) -> str:
     """Evaluate an arithmetic expression such as "(2 + 3) * 4 / 7" exactly as written.
 
@@ -60,7 +69,6 @@ def calculator(expression: str) -> str:
     return f"{result:g}" if isinstance(result, float) else str(result)
 
 
-@tool
 def current_time(timezone: str = "UTC") -> str:
     """The current date and time in a time zone.
 
@@ -74,4 +82,107 @@ def current_time(timezone: str = "UTC") -> str:
     return datetime.now(zone).isoformat(timespec="seconds")
 
 
-BUILTIN_TOOLS = {"calculator": calculator, "current_time": current_time}
+def _always(settings: ToolsSettings) -> bool:
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltinTool:
+    """A built-in tool as the catalogue shows it (the reference's id, name, category and icon) and its builder.
+
+    `build` returns the Strands tool, bound to the settings' limits; it builds each tool once per settings and
+    then hands out the same one, so that a turn pays nothing for it. `available` says whether this deployment
+    can run it (web search needs a search service).
+    """
+
+    tool_id: str
+    display_name: str
+    description: str
+    category: str  # a value of models.ToolCategory
+    build: Callable[[ToolsSettings], Any]
+    available: Callable[[ToolsSettings], bool] = _always
+    icon: str | None = None
+
+
+# Settings are frozen, so they key the cache; a process has one, tests a few.
+_once_per_settings = functools.lru_cache(maxsize=16)
+
+
+def _strands_tool(function: Callable[..., Any]) -> Callable[[ToolsSettings], Any]:
+    @_once_per_settings
+    def build(settings: ToolsSettings) -> Any:
+        from strands import tool
+
+        return tool(function)
+
+    return build
+
+
+@_once_per_settings
+def _fetch_url_content(settings: ToolsSettings) -> Any:
+    from apis.shared.tools.url_content import build_fetch_url_content
+
+    return build_fetch_url_content(settings)
+
+
+@_once_per_settings
+def _web_search(settings: ToolsSettings) -> Any:
+    from apis.shared.tools.web_search import build_web_search
+
+    return build_web_search(settings)
+
+
+def _web_search_configured(settings: ToolsSettings) -> bool:
+    return bool(settings.web_search_url)
+
+
+@_once_per_settings
+def _create_visualization(settings: ToolsSettings) -> Any:
+    from apis.shared.tools.visualization import build_create_visualization
+
+    return build_create_visualization()
+
+
+BUILTIN_SPECS: tuple[BuiltinTool, ...] = (
+    BuiltinTool(
+        tool_id="calculator",
+        display_name="Calculator",
+        description="Evaluate arithmetic expressions exactly.",
+        category="utility",
+        build=_strands_tool(calculator),
+        icon="calculator",
+    ),
+    BuiltinTool(
+        tool_id="current_time",
+        display_name="Current Time",
+        description="The current date and time in any time zone.",
+        category="utility",
+        build=_strands_tool(current_time),
+        icon="clock",
+    ),
+    BuiltinTool(
+        tool_id="fetch_url_content",
+        display_name="URL Fetcher",
+        description="Fetch a public web page and read its text: articles, documentation, job descriptions.",
+        category="search",
+        build=_fetch_url_content,
+        icon="link",
+    ),
+    BuiltinTool(
+        tool_id="ddg_web_search",
+        display_name="Web Search",
+        description="Search the web for current information, news and research.",
+        category="search",
+        build=_web_search,
+        available=_web_search_configured,
+        icon="magnifying-glass",
+    ),
+    BuiltinTool(
+        tool_id="create_visualization",
+        display_name="Charts & Graphs",
+        description="Create bar, line and pie charts from data.",
+        category="data",
+        build=_create_visualization,
+        icon="chart-bar",
+    ),
+)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from apis.shared.assistants import Citation
 from apis.shared.clock import utc_now
-from apis.shared.config import Settings
+from apis.shared.config import Settings, ToolsSettings
 from apis.shared.errors import ForbiddenError, RuleViolation
 from apis.shared.files import BlobStore, FileRepository
 from apis.shared.models import ManagedModel, ModelRepository, managed_models
@@ -108,7 +108,7 @@ def turn_preferences(request: TurnRequest, model: ManagedModel) -> SessionPrefer
     return SessionPreferences(**sent)
 
 
-def resolve_tools(requested: Sequence[str], permissions: EffectivePermissions) -> list[Any]:
+def resolve_tools(requested: Sequence[str], permissions: EffectivePermissions, settings: ToolsSettings) -> list[Any]:
     """The tools the caller asked for: each must be granted (403) and exist (400)."""
     tools = []
     for tool_id in dict.fromkeys(requested):
@@ -116,7 +116,7 @@ def resolve_tools(requested: Sequence[str], permissions: EffectivePermissions) -
             raise ForbiddenError(f"tool {tool_id!r} is not allowed for your roles", code="tool_not_allowed")
         if tool_id not in BUILTIN_TOOL_IDS:
             raise RuleViolation(f"unknown tool {tool_id!r}", code="unknown_tool")
-        tools.append(load_tool(tool_id))
+        tools.append(load_tool(tool_id, settings))
     return tools
 
 
@@ -156,7 +156,7 @@ async def prepare_turn(
     chat_model = build_chat_model(
         model, options, providers=settings.providers, inference=settings.inference, region=settings.storage.aws_region
     )
-    tools = resolve_tools(request.enabled_tools, permissions)
+    tools = resolve_tools(request.enabled_tools, permissions, settings.tools)
     assistant = None
     if request.assistant_id is not None:
         assistant = await assistant_for_turn(
