@@ -79,8 +79,8 @@ async def test_a_tool_call_and_its_result_are_stored(
     response, session_id = await turn(services, headers, provider, enabled_tools=["calculator"])
 
     events = parse_sse(response.text)
-    tool_use = next(data for name, data in events if name == "tool_use")
-    tool_result = next(data for name, data in events if name == "tool_result")
+    tool_use = next(data["tool_use"] for name, data in events if name == "tool_use")
+    tool_result = next(data["tool_result"] for name, data in events if name == "tool_result")
     assert tool_use["name"] == "calculator"
     assert tool_use["input"] == {"expression": "6*7"}
     assert tool_result["content"] == [{"text": "42"}]

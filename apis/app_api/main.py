@@ -22,6 +22,9 @@ from apis.app_api.providers.router import router as providers_router
 from apis.app_api.quota.router import router as quota_router
 from apis.app_api.rbac.router import router as roles_router
 from apis.app_api.sessions.router import router as sessions_router
+from apis.app_api.tools.admin_router import router as admin_tools_router
+from apis.app_api.tools.router import router as tools_router
+from apis.app_api.tools.runtime import start_tools
 from apis.app_api.users.admin_router import router as admin_users_router
 from apis.app_api.users.router import router as users_router
 from apis.shared.bootstrap import ServiceResources, resources_lifespan, service_version
@@ -33,6 +36,7 @@ def start_services(app: FastAPI, resources: ServiceResources) -> None:
     """The app API's own state and periodic work, once the shared resources are open."""
     start_files(app, resources)
     start_knowledge(app, resources)
+    start_tools(app, resources)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -70,4 +74,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(models_router)
     app.include_router(providers_router)
     app.include_router(quota_router)
+    app.include_router(tools_router)
+    app.include_router(admin_tools_router)
     return app

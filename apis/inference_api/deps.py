@@ -18,6 +18,7 @@ from apis.shared.dependencies import (
     SessionsRepo,
     StorageDep,
 )
+from apis.shared.tools.turn_tools import TurnToolbox
 from apis.shared.turns.quota_gate import QuotaGate
 
 
@@ -36,9 +37,18 @@ def get_quota_gate(request: Request) -> QuotaGate:
 
 QuotaGateDep = Annotated[QuotaGate, Depends(get_quota_gate)]
 
+
+def get_toolbox(request: Request) -> TurnToolbox:
+    toolbox: TurnToolbox = request.app.state.toolbox
+    return toolbox
+
+
+ToolboxDep = Annotated[TurnToolbox, Depends(get_toolbox)]
+
 __all__ = [
     "ActiveTurnsDep",
     "QuotaGateDep",
+    "ToolboxDep",
     "AppSettings",
     "CallerPermissions",
     "CostsRepo",

@@ -7,10 +7,13 @@ from fastapi import FastAPI
 from apis.inference_api.invocations.router import router as invocations_router
 from apis.inference_api.ping import ActiveTurns
 from apis.inference_api.ping import router as ping_router
-from apis.shared.bootstrap import ServiceResources, resources_lifespan, service_version
+from apis.shared.bootstrap import OnStop, ServiceResources, resources_lifespan, service_version
 from apis.shared.config import Settings, load_settings
 from apis.shared.http import install_common
 from apis.shared.providers.warm_up import preload
+from apis.shared.tools.mcp.pool import McpClientPool
+from apis.shared.tools.mcp_servers import open_secret_box
+from apis.shared.tools.turn_tools import TurnToolbox
 from apis.shared.turns.quota_gate import QuotaGate
 
 
@@ -19,13 +22,24 @@ def preload_providers(settings: Settings) -> None:
     preload(settings.providers)
 
 
-def start_quota_gate(app: FastAPI, resources: ServiceResources) -> None:
-    """The turn's quota check, over the shared storage, with its per-process cache of resolved tiers."""
+def start_turn_services(app: FastAPI, resources: ServiceResources) -> OnStop:
+    """The turn's quota check (with its per-process cache of resolved tiers) and its toolbox (the cached tool
+    catalogue and one MCP client per server, shared by every turn); the MCP clients are stopped at shutdown."""
+    settings = resources.settings
     app.state.quota_gate = QuotaGate(
         quotas=resources.storage.quotas,
         costs=resources.storage.costs,
-        cache_seconds=resources.settings.inference.quota_cache_seconds,
+        cache_seconds=settings.inference.quota_cache_seconds,
     )
+    pool = McpClientPool(settings.tools)
+    app.state.toolbox = TurnToolbox(
+        tools=resources.storage.tools,
+        settings=settings.tools,
+        mcp=pool,
+        box=open_secret_box(settings),
+        ttl_seconds=settings.auth.permission_cache_seconds,
+    )
+    return pool.close
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -36,7 +50,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Colloquy inference API",
         version=service_version(),
         description="The Bedrock AgentCore Runtime contract: GET /ping and POST /invocations.",
-        lifespan=resources_lifespan(settings, seed_roles=False, warm_up=preload_providers, on_start=start_quota_gate),
+        lifespan=resources_lifespan(
+            settings, seed_roles=False, warm_up=preload_providers, on_start=start_turn_services
+        ),
     )
     app.state.active_turns = ActiveTurns()
     install_common(

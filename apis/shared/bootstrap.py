@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -22,10 +22,13 @@ from apis.shared.providers.embeddings import ProviderEmbedder, build_embedder
 from apis.shared.rate_limits import TurnRateLimiter
 from apis.shared.rbac import PermissionCache, seed_system_roles
 from apis.shared.storage import Storage, open_storage
+from apis.shared.tools.builtin_catalog import seed_builtin_tools
 from apis.shared.users import LoginSync
 
 logger = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 10.0
+# What a service closes of its own at shutdown.
+OnStop = Callable[[], Awaitable[None]]
 
 
 def service_version() -> str:
@@ -51,7 +54,7 @@ class ServiceResources:
 
 async def seed_storage(settings: Settings, storage: Storage, *, seed_roles: bool = True) -> list[str]:
     """What a service must find in storage before it serves: the default model and (`seed_roles`) the system
-    roles; a line per thing created or found.
+    roles and the built-in tools' catalogue records; a line per thing created or found.
 
     Idempotent. Each service runs it at start, and `colloquy storage init` after creating the schema or the
     table, so that a store emptied under running services serves turns again without a restart.
@@ -59,6 +62,7 @@ async def seed_storage(settings: Settings, storage: Storage, *, seed_roles: bool
     lines = [await ensure_first_model(models=storage.models)]
     if seed_roles:
         lines += await seed_system_roles(roles=storage.roles, admin_jwt_roles=settings.auth.admin_roles)
+        lines.append(await seed_builtin_tools(storage.tools))
     return lines
 
 
@@ -113,13 +117,14 @@ def resources_lifespan(
     *,
     seed_roles: bool,
     warm_up: Callable[[Settings], None] | None = None,
-    on_start: Callable[[FastAPI, ServiceResources], None] | None = None,
+    on_start: Callable[[FastAPI, ServiceResources], OnStop | None] | None = None,
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """A FastAPI lifespan that opens the service's resources and puts them on `app.state`.
 
     `warm_up`, if given, runs in a worker thread once the service is up: work it would rather do before
     its first request than during it, without delaying the start. `on_start` lets the service add its own
-    state and periodic work once the shared resources are open.
+    state and periodic work once the shared resources are open; what it returns, if anything, is awaited at
+    shutdown before the shared resources close (the inference API's MCP clients).
     """
 
     @asynccontextmanager
@@ -135,8 +140,11 @@ def resources_lifespan(
             app.state.rate_limiter = resources.rate_limiter
             if warm_up is not None:
                 resources.background_tasks.spawn(asyncio.to_thread(warm_up, settings), name="warm-up")
-            if on_start is not None:
-                on_start(app, resources)
-            yield
+            on_stop = on_start(app, resources) if on_start is not None else None
+            try:
+                yield
+            finally:
+                if on_stop is not None:
+                    await on_stop()
 
     return lifespan

@@ -398,8 +398,9 @@ class ToolsSettings(BaseSettings):
 
     model_config = _config()
 
-    # fetch_url_content and web search refuse private, loopback and link-local addresses unless this is true
-    # (tests allow loopback to reach their fakes; a deployment behind its own egress proxy may too).
+    # fetch_url_content refuses loopback and private addresses unless this is true (tests allow them to reach
+    # their fakes); link-local and cloud metadata addresses are refused whatever it says. The search service is
+    # the operator's own choice and is not judged.
     tools_allow_private_networks: bool = False
     tools_fetch_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
     tools_fetch_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)

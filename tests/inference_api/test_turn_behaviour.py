@@ -47,11 +47,11 @@ async def test_a_tool_turn_streams_and_stores_the_call_and_its_result(local_serv
     events = parse_sse(response.text)
     names = [name for name, _ in events]
     assert names.count("message_start") == 2
-    tool_use = next(data for name, data in events if name == "tool_use")
-    tool_result = next(data for name, data in events if name == "tool_result")
+    tool_use = next(data["tool_use"] for name, data in events if name == "tool_use")
+    tool_result = next(data["tool_result"] for name, data in events if name == "tool_result")
     assert tool_use["name"] == "calculator"
     assert tool_use["input"] == {"expression": "6 * 7"}
-    assert tool_result["toolUseId"] == tool_use["toolUseId"]
+    assert tool_result["toolUseId"] == tool_use["tool_use_id"]
     assert tool_result["status"] == "success"
     assert tool_result["content"] == [{"text": "42"}]
     assert "42" in "".join(str(d.get("text", "")) for n, d in events if n == "content_block_delta")

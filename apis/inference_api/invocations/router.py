@@ -18,6 +18,7 @@ from apis.inference_api.deps import (
     QuotaGateDep,
     RateLimiterDep,
     StorageDep,
+    ToolboxDep,
 )
 from apis.inference_api.invocations.auto_title import name_new_session
 from apis.inference_api.invocations.quota_refusal import refused_by_quota
@@ -50,6 +51,7 @@ async def invocations(
     embedder: EmbedderDep,
     limiter: RateLimiterDep,
     quota_gate: QuotaGateDep,
+    toolbox: ToolboxDep,
     # The same type as the body's `session_id`: an id the session routes could never address is a 422 here too.
     session_header: Annotated[SessionId | None, Header(alias=SESSION_HEADER)] = None,
 ) -> StreamingResponse:
@@ -93,6 +95,7 @@ async def invocations(
             settings=settings.knowledge,
             costs=storage.costs,
         ),
+        toolbox=toolbox,
         settings=settings,
         started=started,
         quota_warning=warning.model_dump(by_alias=True) if warning is not None else None,

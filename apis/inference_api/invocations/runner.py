@@ -27,6 +27,7 @@ from apis.shared.providers.failures import provider_failure
 from apis.shared.sessions import Latency, MessageStatus
 from apis.shared.turns import PreparedTurn
 from apis.shared.turns.sse import KEEP_ALIVE, frame
+from apis.shared.turns.tool_events import tool_result_event, tool_use_event
 from apis.shared.turns.translator import CallTranslator
 
 logger = logging.getLogger(__name__)
@@ -236,15 +237,14 @@ class TurnRun:
             )
             for block in message["content"]:
                 if "toolUse" in block:
-                    self._emit("tool_use", dict(block["toolUse"]))
+                    self._emit("tool_use", tool_use_event(block["toolUse"]))
             self._emit("metadata", self.store.metadata_frame(stored))
             self.call, self.writer = None, None
         elif message.get("role") == "user":
             await self.store.save_tool_results(message["content"])
             for block in message["content"]:
                 if "toolResult" in block:
-                    result = block["toolResult"]
-                    self._emit("tool_result", {k: result.get(k) for k in ("toolUseId", "status", "content")})
+                    self._emit("tool_result", tool_result_event(block["toolResult"]))
 
     async def _store_partial(self, status: MessageStatus) -> None:
         """What the model said before the call broke off, stored with `status` (never lost, never doubled)."""

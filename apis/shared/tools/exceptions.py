@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from apis.shared.errors import ConflictError, InvalidInput, NotFoundError
+from apis.shared.errors import AppError, ConflictError, InvalidInput, NotFoundError
 
 
 class ToolNotFound(NotFoundError):
@@ -29,3 +29,16 @@ class UnsupportedTool(InvalidInput):
     def __init__(self, field: tuple[str, ...], detail: str) -> None:
         problem = {"loc": ["body", *field], "msg": detail, "type": "value_error"}
         super().__init__(detail, problems=[problem], code="validation_error")
+
+
+class SecretsKeyMissing(AppError):
+    """A credential must be sealed or opened, and this deployment has no MCP_SECRETS_KEY (DynamoDB backend)."""
+
+    status_code = 503
+    code = "mcp_secrets_key_missing"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this deployment has no MCP_SECRETS_KEY, so MCP servers' credentials cannot be stored or used;"
+            " an administrator must set it on every instance"
+        )

@@ -12,14 +12,12 @@ session header) is the inference API's business, and retrieval or memory will ad
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from apis.shared.assistants import Citation
 from apis.shared.clock import utc_now
-from apis.shared.config import Settings, ToolsSettings
-from apis.shared.errors import ForbiddenError, RuleViolation
+from apis.shared.config import Settings
 from apis.shared.files import BlobStore, FileRepository
 from apis.shared.models import ManagedModel, ModelRepository, managed_models
 from apis.shared.providers.chat_models import TurnOptions, build_chat_model
@@ -34,7 +32,7 @@ from apis.shared.sessions import (
 )
 from apis.shared.sessions import messages as messages_service
 from apis.shared.sessions import metadata as sessions_service
-from apis.shared.tools import BUILTIN_TOOL_IDS, load_tool
+from apis.shared.tools.turn_tools import TurnToolbox
 from apis.shared.turns.assistant_context import (
     AssistantContext,
     KnowledgeBases,
@@ -108,18 +106,6 @@ def turn_preferences(request: TurnRequest, model: ManagedModel) -> SessionPrefer
     return SessionPreferences(**sent)
 
 
-def resolve_tools(requested: Sequence[str], permissions: EffectivePermissions, settings: ToolsSettings) -> list[Any]:
-    """The tools the caller asked for: each must be granted (403) and exist (400)."""
-    tools = []
-    for tool_id in dict.fromkeys(requested):
-        if not permissions.allows_tool(tool_id):
-            raise ForbiddenError(f"tool {tool_id!r} is not allowed for your roles", code="tool_not_allowed")
-        if tool_id not in BUILTIN_TOOL_IDS:
-            raise RuleViolation(f"unknown tool {tool_id!r}", code="unknown_tool")
-        tools.append(load_tool(tool_id, settings))
-    return tools
-
-
 def default_system_prompt() -> str:
     """Dated, so that the model knows what "today" is."""
     today = utc_now().strftime("%A %d %B %Y")
@@ -140,6 +126,7 @@ async def prepare_turn(
     files: FileRepository,
     blobs: BlobStore,
     knowledge_bases: KnowledgeBases,
+    toolbox: TurnToolbox,
     settings: Settings,
     started: float,
     quota_warning: dict[str, Any] | None = None,
@@ -156,7 +143,7 @@ async def prepare_turn(
     chat_model = build_chat_model(
         model, options, providers=settings.providers, inference=settings.inference, region=settings.storage.aws_region
     )
-    tools = resolve_tools(request.enabled_tools, permissions, settings.tools)
+    tools = await toolbox.resolve(request.enabled_tools, permissions)
     assistant = None
     if request.assistant_id is not None:
         assistant = await assistant_for_turn(
