@@ -71,6 +71,12 @@ INVALID_RECORDS = Counter(
 BACKGROUND_FAILURES = Counter(
     "colloquy_background_task_failures_total", "Tracked background tasks that failed.", ["task"]
 )
+MCP_ERRORS = Counter(
+    "colloquy_mcp_errors_total",
+    "MCP server failures, by server (its catalogue key) and stage: discover (a sync), connect (a turn could not"
+    " reach it; its tools answered with a tool error), call (a tool call failed outside the tool).",
+    ["server", "stage"],
+)
 
 # uvicorn adds `color_message`, the same text with terminal colour codes: not for a JSON line.
 _STANDARD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
