@@ -73,7 +73,7 @@ async def discover_tools(
 
 
 async def _list_tools(connection: McpConnection, settings: ToolsSettings, answer: _Answer) -> list[DiscoveredTool]:
-    import mcp_types
+    import mcp.types as mcp_types
     from mcp.client._probe import negotiate_auto
     from mcp.client.session import ClientSession
 
