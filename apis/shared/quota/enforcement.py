@@ -1,12 +1,14 @@
 """What a turn calls, and what admins inspect: resolve, read the spend, check, record the outcome.
 
-`check_user` reads; `record_outcome` writes the event a check calls for (a block, or a warning at most once an
-hour per level, as the reference). Storage failures propagate from both: whether a turn goes on when recording
-fails is the turn's decision.
+`check_user` reads; `record_outcome` writes the event a check calls for: a block each time, a warning once per
+tier, period and threshold (the reference records one at most once an hour). Storage failures propagate from
+both: whether a turn goes on when recording fails is the turn's decision.
 """
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +21,8 @@ from apis.shared.quota.resolver import resolve_quota
 from apis.shared.quota.schemas import QuotaStatusSummary, UserQuotaInfo
 from apis.shared.quota.usage import Usage
 
-WARNING_REPEAT_AFTER = timedelta(minutes=60)
+# The namespace of warnings' ids (a fixed, random UUID): the id names what the warning is about, see `warning_id`.
+_WARNING_IDS = uuid.UUID("5f0c2b8e-6a43-4d0e-9a55-3c1e2d7b9f10")
 RECENT_BLOCKS_WINDOW = timedelta(hours=24)
 RECENT_EVENTS = 10
 
@@ -62,15 +65,27 @@ async def decide(resolved: ResolvedQuota | None, *, usage: Usage, user_id: str, 
     return QuotaDecision(resolved=resolved, check=check)
 
 
+def warning_id(*, user_id: str, tier_id: str, period: str, threshold: str) -> str:
+    """The id of the one warning of a user, tier, period ("YYYY-MM", or "YYYY-MM-DD" for a daily limit) and
+    threshold ("80%"): the same on every call and every process, so storage records it once (a UUIDv5)."""
+    return str(uuid.uuid5(_WARNING_IDS, json.dumps([user_id, tier_id, period, threshold])))
+
+
 def _event(
-    user_id: str, decision: QuotaDecision, event_type: QuotaEventType, moment: datetime, **extra: object
+    user_id: str,
+    decision: QuotaDecision,
+    event_type: QuotaEventType,
+    moment: datetime,
+    *,
+    event_id: str | None = None,
+    **extra: object,
 ) -> QuotaEvent:
     check, resolved = decision.check, decision.resolved
     # Only a check against a limit calls for an event.
     assert check.tier is not None
     assert check.quota_limit is not None
     return QuotaEvent(
-        event_id=new_id(),
+        event_id=event_id or new_id(),
         user_id=user_id,
         tier_id=check.tier.tier_id,
         event_type=event_type,
@@ -97,28 +112,30 @@ async def record_outcome(
     session_id: str | None = None,
     now: datetime | None = None,
 ) -> QuotaEvent | None:
-    """Record a `block` for a refused check, a `warning` for a check past the soft limit unless one of the same
-    level was recorded within the hour; None when nothing was recorded."""
+    """Record a `block` for a refused check, and a `warning` for a check past the soft limit unless the user's
+    warning of that tier, period and threshold is stored already (by any process: its id is the claim, see
+    `warning_id`); None when nothing was recorded."""
     moment = now or utc_now()
     check = decision.check
     if not check.allowed:
         event = _event(user_id, decision, QuotaEventType.BLOCK, moment, session_id=session_id)
-    elif check.warning_level != NO_WARNING and check.quota_limit is not None:
-        recent = await quotas.list_events(
-            user_id=user_id,
-            event_type=QuotaEventType.WARNING,
-            since=to_iso(moment - WARNING_REPEAT_AFTER),
-            limit=MAX_EVENT_PAGE,
-        )
-        if any((event.metadata or {}).get("threshold") == check.warning_level for event in recent.items):
-            return None
-        event = _event(
-            user_id, decision, QuotaEventType.WARNING, moment, session_id=session_id, threshold=check.warning_level
-        )
-    else:
+        await quotas.record_event(event)
+        return event
+    if check.warning_level == NO_WARNING or check.quota_limit is None or check.tier is None:
         return None
-    await quotas.record_event(event)
-    return event
+    event_id = warning_id(
+        user_id=user_id, tier_id=check.tier.tier_id, period=check.current_period, threshold=check.warning_level
+    )
+    event = _event(
+        user_id,
+        decision,
+        QuotaEventType.WARNING,
+        moment,
+        event_id=event_id,
+        session_id=session_id,
+        threshold=check.warning_level,
+    )
+    return event if await quotas.record_event_once(event) else None
 
 
 async def user_quota_info(

@@ -45,6 +45,18 @@ def event_token(event: QuotaEvent) -> str:
     return encode_token({"timestamp": event.timestamp, "eventId": event.event_id})
 
 
+class QuotaReader(Protocol):
+    """The reads that resolution makes (resolver.py): a QuotaRepository, or a snapshot of one (snapshot.py)."""
+
+    async def get_tier(self, tier_id: str) -> QuotaTier | None: ...
+
+    async def list_assignments(self, assignment_type: AssignmentType | None = None) -> list[QuotaAssignment]: ...
+
+    async def find_assignments(self, assignment_type: AssignmentType, target: str) -> list[QuotaAssignment]: ...
+
+    async def list_overrides(self, user_id: str | None = None) -> list[QuotaOverride]: ...
+
+
 class QuotaRepository(Protocol):
     """Tiers, assignments, overrides and events of the whole installation.
 
@@ -131,6 +143,13 @@ class QuotaRepository(Protocol):
 
     async def record_event(self, event: QuotaEvent) -> None:
         """Store an event (its id is new); events are never changed afterwards."""
+        ...
+
+    async def record_event_once(self, event: QuotaEvent) -> bool:
+        """Store an event unless one with its id was stored already (by this method); True when this call stored
+        it. The id is the claim: of any number of concurrent calls with one id, on one process or many, exactly
+        one stores its event and the others store nothing, so a caller that derives the id from what the event
+        is about (a warning's user, tier, period and threshold) records it once."""
         ...
 
     async def list_events(

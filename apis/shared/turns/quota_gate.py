@@ -59,7 +59,8 @@ class QuotaGate:
         session_id: str,
         now: datetime | None = None,
     ) -> QuotaDecision:
-        """The decision for one turn; its warning (once an hour per level) or block is recorded as an event."""
+        """The decision for one turn; its block, or its warning (once per tier, period and threshold, however many
+        turns run at once), is recorded as an event."""
         moment = now or utc_now()
         resolved = await self._resolution(user_id, email, tuple(jwt_roles), tuple(app_roles), moment)
         decision = await decide(resolved, usage=self.usage, user_id=user_id, now=moment)

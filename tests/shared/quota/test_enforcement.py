@@ -95,23 +95,55 @@ async def test_a_refusal_records_a_block_each_time() -> None:
     assert [event.event_id for event in events.items] == [second.event_id, first.event_id]
 
 
-async def test_a_warning_is_recorded_once_an_hour_per_level() -> None:
+async def test_a_warning_is_recorded_once_per_period_and_threshold() -> None:
     quotas = await quotas_with_default()
     at_80 = await check_user(quotas=quotas, usage=Spend(**{"2025-03": 8.5}), user_id=USER, now=NOW)
     at_90 = await check_user(quotas=quotas, usage=Spend(**{"2025-03": 9.5}), user_id=USER, now=NOW)
+    next_month = NOW + timedelta(days=15)
+    april = await check_user(quotas=quotas, usage=Spend(**{"2025-04": 8.5}), user_id=USER, now=next_month)
 
     recorded = [
         await record_outcome(quotas=quotas, user_id=USER, decision=at_80, now=NOW),
-        await record_outcome(quotas=quotas, user_id=USER, decision=at_80, now=NOW + timedelta(minutes=59)),
-        await record_outcome(quotas=quotas, user_id=USER, decision=at_90, now=NOW + timedelta(minutes=59)),
         await record_outcome(quotas=quotas, user_id=USER, decision=at_80, now=NOW + timedelta(minutes=61)),
+        await record_outcome(quotas=quotas, user_id=USER, decision=at_90, now=NOW + timedelta(days=2)),
+        await record_outcome(quotas=quotas, user_id=USER, decision=at_80, now=NOW + timedelta(days=3)),
+        await record_outcome(quotas=quotas, user_id=USER, decision=april, now=next_month),
+        await record_outcome(quotas=quotas, user_id="grace", decision=at_80, now=NOW),
     ]
 
-    assert [event.metadata["threshold"] if event and event.metadata else None for event in recorded] == [
+    assert [(event.metadata or {}).get("threshold") if event else None for event in recorded] == [
         "80%",
         None,
         "90%",
+        None,
         "80%",
+        "80%",
+    ]
+    assert [(event.metadata or {})["period"] for event in recorded if event] == [
+        "2025-03",
+        "2025-03",
+        "2025-04",
+        "2025-03",
+    ]
+    assert len((await quotas.list_events(event_type=QuotaEventType.WARNING, limit=10)).items) == 4
+
+
+async def test_a_daily_limits_warning_is_recorded_once_a_day() -> None:
+    quotas = await quotas_with_default(monthly_cost_limit=100.0, daily_cost_limit=1.0)
+    spend = Spend(**{"2025-03": 5.0, "2025-03-20": 0.85, "2025-03-21": 0.85})
+    today = await check_user(quotas=quotas, usage=spend, user_id=USER, now=NOW)
+    tomorrow = await check_user(quotas=quotas, usage=spend, user_id=USER, now=NOW + timedelta(days=1))
+
+    recorded = [
+        await record_outcome(quotas=quotas, user_id=USER, decision=today, now=NOW),
+        await record_outcome(quotas=quotas, user_id=USER, decision=today, now=NOW + timedelta(hours=2)),
+        await record_outcome(quotas=quotas, user_id=USER, decision=tomorrow, now=NOW + timedelta(days=1)),
+    ]
+
+    assert [(event.metadata or {}).get("period") if event else None for event in recorded] == [
+        "2025-03-20",
+        None,
+        "2025-03-21",
     ]
 
 

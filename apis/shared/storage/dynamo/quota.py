@@ -271,6 +271,12 @@ class DynamoQuotaRepository:
         put_item = partial(self._table.client.put_item, TableName=self._table.name, Item=codec.event_item(event))
         await self._table.run(put_item)
 
+    async def record_event_once(self, event: QuotaEvent) -> bool:
+        """The claim and the event in one transaction: a claim taken already cancels both (see quota_items.py)."""
+        claim = self._put(codec.once_key(event))
+        put_event = {"Put": {"TableName": self._table.name, "Item": codec.event_item(event)}}
+        return await self._transact(claim, put_event) is None
+
     async def list_events(
         self,
         *,

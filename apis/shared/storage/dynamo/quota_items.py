@@ -7,14 +7,17 @@
     event       pk=USER#{userId}      sk=QUOTA_EVENT#{timestamp}#{eventId}
                 gsi1pk=QUOTA_EVENTS   gsi1sk={timestamp}#{eventId}                    every event
                 gsi7pk=QUOTA_EVENTS_OF_TIER#{tierId}  gsi7sk={timestamp}#{eventId}    one tier's events
+    once        pk=USER#{userId}      sk=QUOTA_ONCE#{eventId}     the claim of an event recorded once
 
 Tiers, assignments and overrides are few and admin-made: each kind has one partition, read by a strongly
 consistent Query, and lsi1 (the table's local index) orders a partition a second way, so an assignment's
 target and a user's overrides are found by a `begins_with` on it without reading the others. Targets, user
 ids and tier ids are escaped (`#`), so a prefix ending in `#` names exactly one of them. An event lives in its
 user's partition, beside their sessions (it carries no lsi1sk, so the session list never sees it), and joins
-gsi1 and gsi7 for the lists across users. Attributes are the records' camelCase fields; an event's free-form
-`metadata` is kept as a JSON string, so its numbers come back as they went in.
+gsi1 and gsi7 for the lists across users. An event recorded once (a warning per period and threshold) is
+written in one transaction with its claim, whose condition (no such item yet) lets exactly one writer through.
+Attributes are the records' camelCase fields; an event's free-form `metadata` is kept as a JSON string, so its
+numbers come back as they went in.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ CLAIM_SK_PREFIX = "CLAIM#"
 OVERRIDES_PK = "QUOTA_OVERRIDES"
 OVERRIDE_SK_PREFIX = "OVERRIDE#"
 EVENT_SK_PREFIX = "QUOTA_EVENT#"
+ONCE_SK_PREFIX = "QUOTA_ONCE#"
 ALL_EVENTS = "QUOTA_EVENTS"
 ASSIGNMENT_COUNT = "assignmentCount"
 METADATA = "metadata"
@@ -116,6 +120,11 @@ def event_position(timestamp: str, event_id: str) -> str:
 
 def tier_events_pk(tier_id: str) -> str:
     return f"QUOTA_EVENTS_OF_TIER#{schema.escape(tier_id)}"
+
+
+def once_key(event: QuotaEvent) -> Item:
+    """The claim of an event recorded once; no index key, so no list ever reads it."""
+    return key(schema.user_pk(event.user_id), f"{ONCE_SK_PREFIX}{schema.escape(event.event_id)}")
 
 
 def event_item(event: QuotaEvent) -> Item:

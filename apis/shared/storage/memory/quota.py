@@ -125,6 +125,13 @@ class InMemoryQuotaRepository:
     async def record_event(self, event: QuotaEvent) -> None:
         self._events[event.event_id] = event.model_copy(deep=True)
 
+    async def record_event_once(self, event: QuotaEvent) -> bool:
+        # No await between the test and the store: one event loop cannot interleave two calls here.
+        if event.event_id in self._events:
+            return False
+        self._events[event.event_id] = event.model_copy(deep=True)
+        return True
+
     async def list_events(
         self,
         *,

@@ -49,6 +49,18 @@ def _all(rows: list[tuple[str, str]], model: type[R], kind: str) -> list[R]:
     return [record for record in readable if record is not None]
 
 
+def _insert_event(connection: sqlite3.Connection, *, event: QuotaEvent, once: bool) -> bool:
+    """Insert the event; `once`: unless its id is taken (the primary key decides, under the write lock). True
+    when inserted."""
+    columns = (event.event_id, event.user_id, event.tier_id, event.event_type.value, event.timestamp)
+    cursor = connection.execute(
+        "INSERT INTO quota_events (event_id, user_id, tier_id, event_type, timestamp, body) VALUES (?, ?, ?, ?, ?, ?)"
+        + (" ON CONFLICT (event_id) DO NOTHING" if once else ""),
+        (*columns, event.model_dump_json()),
+    )
+    return cursor.rowcount == 1
+
+
 _TIER = "SELECT body FROM quota_tiers WHERE tier_id = ?"
 _ASSIGNMENT = "SELECT body FROM quota_assignments WHERE assignment_id = ?"
 _OVERRIDE = "SELECT body FROM quota_overrides WHERE override_id = ?"
@@ -231,21 +243,10 @@ class SqliteQuotaRepository:
         return await self._write(delete)
 
     async def record_event(self, event: QuotaEvent) -> None:
-        def insert(connection: sqlite3.Connection) -> None:
-            connection.execute(
-                "INSERT INTO quota_events (event_id, user_id, tier_id, event_type, timestamp, body)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    event.event_id,
-                    event.user_id,
-                    event.tier_id,
-                    event.event_type.value,
-                    event.timestamp,
-                    event.model_dump_json(),
-                ),
-            )
+        await self._write(partial(_insert_event, event=event, once=False))
 
-        await self._write(insert)
+    async def record_event_once(self, event: QuotaEvent) -> bool:
+        return await self._write(partial(_insert_event, event=event, once=True))
 
     async def list_events(
         self,
