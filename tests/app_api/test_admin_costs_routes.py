@@ -206,6 +206,7 @@ async def test_rules_broken_are_400(services: Services, route: str, params: dict
         ("/admin/costs/dashboard", {"topUsersLimit": "0"}),
         ("/admin/costs/top-users", {"limit": "1001"}),
         ("/admin/costs/top-users", {"minCost": "-1"}),
+        ("/admin/costs/top-users", {"minCost": "1.7e307"}),
         ("/admin/costs/system-summary", {"periodType": "weekly"}),
         ("/admin/costs/by-model", {"period": "2026-00"}),
         ("/admin/costs/trends", {"startDate": "2026-01-01"}),

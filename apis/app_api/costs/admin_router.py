@@ -2,7 +2,10 @@
 month or day, each model's usage, daily trends and the export of every user's month.
 
 Every figure comes from rollups counted in the same write as each turn's cost, or from an index of users'
-months: none of these routes scans every user or every message. `/admin/costs/by-tier` belongs with quota tiers.
+months: none of these routes scans every user or every message. Usage by tier is the one that reads every user
+of the month (through that index, a page at a time): the tier that applies to a user is resolved, not stored
+with their spend (see quota/tier_usage.py). The dashboard leaves `tierUsage` null, as the reference does, so it
+stays a handful of reads.
 """
 
 from __future__ import annotations
@@ -14,19 +17,23 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from apis.app_api.costs.export import ExportFormat, open_export, with_emails
+from apis.app_api.costs.profiles import identify_with
 from apis.app_api.costs.schemas import (
     AdminCostDashboardRead,
     CostTrendRead,
     ModelUsageSummaryRead,
     PeriodType,
     SystemCostSummaryRead,
+    TierUsageSummaryRead,
     TopUserCostRead,
 )
-from apis.app_api.deps import AdminPermissions, ModelsRepo, UsersRepo
+from apis.app_api.deps import AdminPermissions, ModelsRepo, PermissionCacheDep, UsersRepo
+from apis.app_api.quota.dependencies import QuotasRepo
 from apis.shared.clock import now_iso
 from apis.shared.costs import PERIOD_PATTERN, InvalidPeriod, analytics, reports, this_month, today
 from apis.shared.dependencies import CostsRepo
 from apis.shared.errors import RuleViolation
+from apis.shared.quota import usage_by_tier
 
 router = APIRouter(prefix="/admin/costs", tags=["admin: costs"])
 
@@ -34,6 +41,8 @@ Period = Annotated[str | None, Query(pattern=PERIOD_PATTERN, description="YYYY-M
 MONTH_OR_DAY = r"^[1-9]\d{3}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?$"
 # The most users one list of top users returns (the reference's bound); the export has none.
 MAX_TOP_USERS = 1000
+# The highest `minCost` (USD) taken: beyond any user's month, and within what SQLite's integers hold at 1e-10 USD.
+MAX_MIN_COST = 100_000_000.0
 
 
 @router.get("/dashboard", response_model=AdminCostDashboardRead)
@@ -68,7 +77,7 @@ async def list_top_users(
     users: UsersRepo,
     period: Period = None,
     limit: Annotated[int, Query(ge=1, le=MAX_TOP_USERS)] = 100,
-    min_cost: Annotated[float | None, Query(alias="minCost", ge=0, allow_inf_nan=False)] = None,
+    min_cost: Annotated[float | None, Query(alias="minCost", ge=0, le=MAX_MIN_COST, allow_inf_nan=False)] = None,
     tier_id: Annotated[str | None, Query(alias="tierId", max_length=128)] = None,
 ) -> list[TopUserCostRead]:
     """The month's costliest users first, from an index sorted by cost; `minCost` in USD."""
@@ -102,6 +111,24 @@ async def list_usage_by_model(
     usage = await analytics.usage_by_model(costs=costs, period=period or this_month())
     names = await reports.model_names(models=models)
     return [ModelUsageSummaryRead.of(model, names) for model in usage]
+
+
+@router.get("/by-tier", response_model=list[TierUsageSummaryRead])
+async def list_usage_by_tier(
+    admin: AdminPermissions,
+    costs: CostsRepo,
+    quotas: QuotasRepo,
+    users: UsersRepo,
+    permissions: PermissionCacheDep,
+    period: Period = None,
+) -> list[TierUsageSummaryRead]:
+    """The month's spend by the quota tier that applies to each user now, costliest tier first: every tier (zeros
+    for one without spending users) and each override that applies to a user who spent. 400 for a month that
+    has not begun."""
+    usage = await usage_by_tier(
+        quotas=quotas, costs=costs, period=period or this_month(), identify=identify_with(users, permissions)
+    )
+    return [TierUsageSummaryRead.of(tier) for tier in usage]
 
 
 @router.get("/trends", response_model=list[CostTrendRead])

@@ -15,31 +15,19 @@ from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 from typing import Literal
 
-import anyio
-
+from apis.app_api.costs.profiles import read_profiles
 from apis.app_api.costs.schemas import TopUserCostRead
 from apis.shared.costs import CostRepository, UserPeriodCost, analytics
 from apis.shared.users import UserRepository
 
 ExportFormat = Literal["csv", "json"]
-# Profiles read at once when a page of users gets its emails.
-_PROFILE_READS = 16
 CSV_HEADER = ("User ID", "Email", "Total Cost ($)", "Total Requests", "Tier", "Quota %", "Last Updated")
 
 
 async def with_emails(users: UserRepository, found: Sequence[UserPeriodCost]) -> list[TopUserCostRead]:
     """`found` with each user's email from their profile (None for a user with no profile), in order."""
-    emails: dict[str, str | None] = {}
-    limiter = anyio.CapacityLimiter(_PROFILE_READS)
-
-    async def read(user_id: str) -> None:
-        async with limiter:
-            profile = await users.get(user_id)
-        emails[user_id] = profile.email if profile is not None else None
-
-    async with anyio.create_task_group() as group:
-        for user_id in {user.user_id for user in found}:
-            group.start_soon(read, user_id)
+    profiles = await read_profiles(users, (user.user_id for user in found))
+    emails = {user_id: profile.email if profile is not None else None for user_id, profile in profiles.items()}
     return [TopUserCostRead.of(user, emails[user.user_id]) for user in found]
 
 

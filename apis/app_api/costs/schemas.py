@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Literal
 
 from apis.shared.costs import CostSummary, SystemCostSummary, SystemModelCost, UserPeriodCost
+from apis.shared.quota import TierUsage
 from apis.shared.schemas import ApiModel
 
 PeriodType = Literal["daily", "monthly"]
@@ -189,6 +190,10 @@ class TierUsageSummaryRead(ApiModel):
     users_at_limit: int
     users_warned: int
     avg_utilization: float
+
+    @classmethod
+    def of(cls, usage: TierUsage) -> TierUsageSummaryRead:
+        return cls.model_validate(usage.model_dump())
 
 
 class CostTrendRead(ApiModel):

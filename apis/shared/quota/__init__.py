@@ -1,5 +1,5 @@
-"""Quotas: tiers of spending limits, who gets which (assignments, overrides), the check made before a turn, and
-the log of warnings and blocks.
+"""Quotas: tiers of spending limits, who gets which (assignments, overrides), the check made before a turn, the
+log of warnings and blocks, and a month's usage grouped by tier (`usage_by_tier`).
 
 A turn calls `enforcement.check_user` (resolve, read the spend, check), streams `checker.warning_event` or
 `checker.exceeded_event`, and calls `enforcement.record_outcome`. The admin API uses `service`.
@@ -45,7 +45,13 @@ from apis.shared.quota.models import (
     QuotaTier,
     ResolvedQuota,
 )
-from apis.shared.quota.repository import MAX_EVENT_PAGE, QuotaRepository, in_end_order, in_priority_order
+from apis.shared.quota.repository import (
+    MAX_EVENT_PAGE,
+    QuotaReader,
+    QuotaRepository,
+    in_end_order,
+    in_priority_order,
+)
 from apis.shared.quota.resolver import first_applicable, matches_email_domain, resolve_quota
 from apis.shared.quota.schemas import (
     QuotaAssignmentCreate,
@@ -57,6 +63,8 @@ from apis.shared.quota.schemas import (
     QuotaTierUpdate,
     UserQuotaInfo,
 )
+from apis.shared.quota.snapshot import QuotaSnapshot
+from apis.shared.quota.tier_usage import Identify, Member, TierUsage, usage_by_tier
 from apis.shared.quota.usage import DailySpend, Usage, usage_from_costs
 
 __all__ = [
@@ -67,6 +75,8 @@ __all__ = [
     "AssignmentType",
     "DailySpend",
     "EffectiveTier",
+    "Identify",
+    "Member",
     "OverrideNotFound",
     "QuotaAssignment",
     "QuotaAssignmentCreate",
@@ -79,7 +89,9 @@ __all__ = [
     "QuotaOverride",
     "QuotaOverrideCreate",
     "QuotaOverrideUpdate",
+    "QuotaReader",
     "QuotaRepository",
+    "QuotaSnapshot",
     "QuotaStatusSummary",
     "QuotaTier",
     "QuotaTierCreate",
@@ -90,6 +102,7 @@ __all__ = [
     "TierExists",
     "TierInUse",
     "TierNotFound",
+    "TierUsage",
     "UnknownTier",
     "Usage",
     "UsageUnavailable",
@@ -106,6 +119,7 @@ __all__ = [
     "record_outcome",
     "resolve_quota",
     "service",
+    "usage_by_tier",
     "usage_from_costs",
     "user_quota_info",
     "user_status",

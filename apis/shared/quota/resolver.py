@@ -20,7 +20,7 @@ from apis.shared.quota.models import (
     QuotaTier,
     ResolvedQuota,
 )
-from apis.shared.quota.repository import QuotaRepository, in_end_order, in_priority_order
+from apis.shared.quota.repository import QuotaReader, in_end_order, in_priority_order
 
 
 def active_override(overrides: Iterable[QuotaOverride], moment: str) -> QuotaOverride | None:
@@ -63,7 +63,7 @@ def matches_email_domain(domain: str, pattern: str) -> bool:
     return False
 
 
-async def _tiers_of(quotas: QuotaRepository, candidates: Sequence[QuotaAssignment]) -> dict[str, QuotaTier]:
+async def _tiers_of(quotas: QuotaReader, candidates: Sequence[QuotaAssignment]) -> dict[str, QuotaTier]:
     """The tiers the enabled candidates name, each read once."""
     tiers: dict[str, QuotaTier] = {}
     for tier_id in dict.fromkeys(candidate.tier_id for candidate in candidates if candidate.enabled):
@@ -73,9 +73,7 @@ async def _tiers_of(quotas: QuotaRepository, candidates: Sequence[QuotaAssignmen
     return tiers
 
 
-async def _pick(
-    quotas: QuotaRepository, candidates: Sequence[QuotaAssignment]
-) -> tuple[QuotaAssignment, QuotaTier] | None:
+async def _pick(quotas: QuotaReader, candidates: Sequence[QuotaAssignment]) -> tuple[QuotaAssignment, QuotaTier] | None:
     return first_applicable(candidates, await _tiers_of(quotas, candidates)) if candidates else None
 
 
@@ -87,7 +85,7 @@ def _matched_by(assignment: QuotaAssignment) -> str:
 
 async def resolve_quota(
     *,
-    quotas: QuotaRepository,
+    quotas: QuotaReader,
     user_id: str,
     email: str | None = None,
     jwt_roles: Sequence[str] = (),
