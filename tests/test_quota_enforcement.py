@@ -4,12 +4,14 @@ unlimited override that keeps a member chatting."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import math
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from apis.shared.clock import now_iso, to_iso, utc_now
+from apis.shared.costs import today
 from tests.fakes.scripts import Text, Usage
 from tests.fakes.server import FakeProviderState
 from tests.fixtures.providers import MODEL_IDS
@@ -20,12 +22,13 @@ from tests.helpers import parse_sse, random_session_id
 TURN_COST = (500 * 3.0 + 100 * 15.0) / 1_000_000
 
 
-async def member_tier(services: Services) -> None:
-    """A $0.01 monthly tier with an 80 % soft limit, assigned to the app role of token role `member`."""
+async def member_tier(services: Services, **limits: object) -> None:
+    """A $0.01 monthly tier with an 80 % soft limit (unless `limits` say otherwise), assigned to the app role of
+    token role `member`."""
     admin = services.auth_as("root", roles=["admin"])
     role = {"roleId": "members", "displayName": "Members", "jwtRoleMappings": ["member"], "enabled": True}
     assert (await services.app.post("/admin/roles", json=role, headers=admin)).status_code == 201
-    tier = {"tierId": "tiny", "tierName": "Tiny", "monthlyCostLimit": 0.01, "softLimitPercentage": 80}
+    tier = {"tierId": "tiny", "tierName": "Tiny", "monthlyCostLimit": 0.01, "softLimitPercentage": 80, **limits}
     assert (await services.app.post("/admin/quota/tiers", json=tier, headers=admin)).status_code == 201
     assignment = {"tierId": "tiny", "assignmentType": "app_role", "appRoleId": "members", "priority": 100}
     created = await services.app.post("/admin/quota/assignments", json=assignment, headers=admin)
@@ -59,7 +62,9 @@ async def test_a_member_is_warned_past_the_soft_limit_then_refused_past_the_limi
         f"/sessions/{session_id}/messages", headers={"Authorization": f"Bearer {services.token('ada')}"}
     )
     month = await services.app_asgi.state.storage.costs.get_summary("ada", now_iso()[:7])
-    events = await services.app.get("/admin/quota/events?userId=ada", headers=services.auth_as("root", roles=["admin"]))
+    events = await services.app.get(
+        "/admin/quota/events?user_id=ada", headers=services.auth_as("root", roles=["admin"])
+    )
 
     warnings = [[data for name, data in events_of if name == "quota_warning"] for _, events_of in turns]
     assert [len(w) for w in warnings] == [0, 0, 0, 1, 0]  # past $0.008 only before the fourth turn
@@ -116,3 +121,45 @@ async def test_an_unlimited_override_keeps_a_member_chatting(
         assert "quota_exceeded" not in names
         assert "quota_warning" not in names
         assert "message_start" in names
+
+
+def seconds_to_midnight(moment: datetime) -> float:
+    """Seconds from `moment` to the next midnight UTC."""
+    midnight = datetime(moment.year, moment.month, moment.day, tzinfo=UTC) + timedelta(days=1)
+    return (midnight - moment).total_seconds()
+
+
+async def test_a_daily_limit_warns_then_refuses_until_midnight_while_the_month_is_under_its_limit(
+    cloud: tuple[Services, dict[str, FakeProviderState]],
+) -> None:
+    services, fakes = cloud
+    fake = fakes["openai"]
+    # $1 a month, but $0.01 a day: the day binds long before the month.
+    await member_tier(services, monthlyCostLimit=1.0, dailyCostLimit=0.01, periodType="daily")
+    session_id = random_session_id()
+
+    turns = [await member_turn(services, fake, "ada", session_id) for _ in range(4)]
+    before = utc_now()
+    refused, refused_events = await member_turn(services, fake, "ada", session_id)
+    after = utc_now()
+    month = await services.app_asgi.state.storage.costs.get_summary("ada", now_iso()[:7])
+    events = await services.app.get(
+        "/admin/quota/events?user_id=ada", headers=services.auth_as("root", roles=["admin"])
+    )
+
+    warnings = [[data for name, data in events_of if name == "quota_warning"] for _, events_of in turns]
+    assert [len(w) for w in warnings] == [0, 0, 0, 1]  # $0.009 of the day's $0.01 before the fourth turn
+    assert (warnings[3][0]["warningLevel"], warnings[3][0]["quotaLimit"]) == ("90%", pytest.approx(0.01))
+    exceeded = dict(refused_events)["quota_exceeded"]
+    assert (exceeded["periodType"], exceeded["resetInfo"]) == ("daily", "Your quota resets at midnight UTC.")
+    assert exceeded["quotaLimit"] == pytest.approx(0.01)
+    assert exceeded["currentUsage"] == pytest.approx(4 * TURN_COST)
+    # Retry-After is the time left until the next midnight UTC, as the clock read it during the request.
+    retry_after = int(refused.headers["retry-after"])
+    assert math.floor(seconds_to_midnight(after)) <= retry_after <= math.ceil(seconds_to_midnight(before))
+    assert len(fake.chat_calls) == 4  # the refused turn never reached the provider
+    assert month.total_cost == pytest.approx(4 * TURN_COST)  # 1.2 % of the monthly limit, nothing for the refusal
+    stored = {event["eventType"]: event for event in events.json()}
+    assert sorted(event["eventType"] for event in events.json()) == ["block", "warning"]
+    assert stored["warning"]["metadata"]["period"] == today()
+    assert stored["block"]["metadata"]["period_type"] == "daily"
