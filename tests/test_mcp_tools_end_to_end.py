@@ -177,3 +177,39 @@ async def test_the_credential_is_not_stored_in_clear(
     assert len(bodies) == 1
     assert TOKEN not in bodies[0]
     assert '"sealed_credentials":"' in bodies[0]
+
+
+async def test_two_servers_offering_one_tool_name_are_refused_together(
+    cloud: tuple[Services, dict[str, FakeProviderState]], mcp_server: RunningMcpServer
+) -> None:
+    services, fakes = cloud
+    await register(services, mcp_server.url)
+    admin = services.auth_as("root", roles=["admin"])
+    twin = await services.app.post(
+        "/admin/tools/",
+        json={
+            "toolId": "adder_twin",
+            "displayName": "Adder again",
+            "description": "The same server",
+            "protocol": "mcp_external",
+            "mcpConfig": {"serverUrl": mcp_server.url, "authType": "bearer-token", "bearerToken": TOKEN},
+        },
+        headers=admin,
+    )
+
+    response = await services.inference.post(
+        "/invocations",
+        json={
+            "session_id": random_session_id(),
+            "message": "What is 2 + 3?",
+            "model_id": MODEL_IDS["openai"],
+            "enabled_tools": ["adder_server", "adder_twin"],
+        },
+        headers=admin,
+    )
+
+    assert twin.status_code == 201
+    assert response.status_code == 400
+    assert response.json()["code"] == "tool_name_clash"
+    assert "add" in response.json()["detail"]
+    assert fakes["openai"].chat_calls == []

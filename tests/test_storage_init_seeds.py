@@ -107,4 +107,6 @@ async def test_storage_init_twice_finds_what_it_seeded(
 
     assert "created the default model local-echo" in first
     assert "model catalogue: exists" in second
+    assert "created built-in tools calculator, current_time" in first
+    assert "built-in tools: exist" in second
     assert "created" not in second

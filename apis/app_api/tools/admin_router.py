@@ -26,6 +26,7 @@ from apis.app_api.tools.schemas import (
     ToolRolesRead,
     ToolUpdate,
 )
+from apis.app_api.updates import merged_record_validated
 from apis.shared.errors import RuleViolation
 from apis.shared.rbac import RoleRepository
 from apis.shared.tools import catalog
@@ -64,7 +65,8 @@ async def create_tool(
 ) -> AdminToolRead:
     """A new record: a built-in's (its id must be one), or an MCP server's, whose tools are discovered first.
     409 if the id is taken; 422 for what cannot run here."""
-    record = new_record(body, box=box, admin_id=caller.user_id)
+    with merged_record_validated():
+        record = new_record(body, box=box, admin_id=caller.user_id)
     if record.is_mcp_server:
         record, _ = await discovered(record, settings.tools, box)
     return await _read(await tools.create_tool(record), roles)
@@ -111,9 +113,10 @@ async def update_tool(
 ) -> AdminToolRead:
     """Change the sent fields; a changed MCP server is asked for its tools again."""
     before = await catalog.get_or_raise(tools, tool_id)
-    after = await catalog.update(
-        tools, tool_id, lambda current: updated_record(current, body, box=box, admin_id=caller.user_id)
-    )
+    with merged_record_validated():
+        after = await catalog.update(
+            tools, tool_id, lambda current: updated_record(current, body, box=box, admin_id=caller.user_id)
+        )
     if after.is_mcp_server and after.mcp_config != before.mcp_config:
         after, _ = await sync_server(tools, tool_id, settings.tools, box)
     return await _read(after, roles)

@@ -70,7 +70,7 @@ async def seed_builtin_tools(tools: ToolRepository) -> str:
             logger.info("built-in tool %s was seeded by another process", tool_id)
         else:
             created.append(tool_id)
-    return f"built-in tools: {len(created)} created" + (f" ({', '.join(created)})" if created else "")
+    return f"created built-in tools {', '.join(created)}" if created else "built-in tools: exist"
 
 
 @dataclass(slots=True)

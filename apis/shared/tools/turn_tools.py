@@ -92,6 +92,7 @@ class TurnToolbox:
         offered: list[Any] = []
         for tool in checked:
             offered += await self._built(tool)
+        _check_names_distinct(offered)
         return offered
 
     def _checked(self, tool_id: str, tool: ToolRecord | None, permissions: EffectivePermissions) -> ToolRecord:
@@ -110,3 +111,15 @@ class TurnToolbox:
                 tool.tool_id, connection_for(config, self._box), config.tools or None, known=config.discovered_tools
             )
         return [load_tool(tool.tool_id, self._settings)]
+
+
+def _check_names_distinct(offered: Sequence[Any]) -> None:
+    """The model calls tools by name: two enabled records offering one name (two MCP servers with an `add`) would
+    leave it to chance which runs, so the turn is refused (400) naming them."""
+    names = [str(tool.tool_name) for tool in offered]
+    clashes = sorted({name for name in names if names.count(name) > 1})
+    if clashes:
+        raise RuleViolation(
+            f"the enabled tools offer the same tool name more than once ({', '.join(clashes)}): enable one of them",
+            code="tool_name_clash",
+        )
