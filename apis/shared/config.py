@@ -420,6 +420,26 @@ class ToolsSettings(BaseSettings):
     mcp_call_timeout_seconds: float = Field(default=60.0, gt=0, le=900)
 
 
+class MemorySettings(BaseSettings):
+    """Long-term memory: the deployment switch, the model that extracts, what a turn recalls, and its limits."""
+
+    model_config = _config()
+
+    # Off: nothing is extracted or recalled, and the memory routes say memory is unavailable.
+    memory_enabled: bool = True
+    # The managed model that extracts preferences and facts after a turn; unset: the offline `local` model,
+    # which extracts deterministically (statements such as "my team deploys on Fridays" or "I prefer ...").
+    memory_model_id: str | None = None
+    # What a turn recalls (the reference's defaults): preferences and facts, each with a relevance floor.
+    memory_recall_preferences: int = Field(default=5, ge=0, le=50)
+    memory_recall_preferences_min_score: float = Field(default=0.5, ge=0, le=1)
+    memory_recall_facts: int = Field(default=10, ge=0, le=50)
+    memory_recall_facts_min_score: float = Field(default=0.3, ge=0, le=1)
+    # The recalled memories' share of the model's context, in tokens (four characters a token).
+    memory_recall_max_tokens: int = Field(default=1000, ge=50, le=20_000)
+    memory_max_records_per_user: int = Field(default=1000, ge=10, le=100_000)
+
+
 class Settings(BaseModel):
     """Everything a service reads at start."""
 
@@ -434,6 +454,7 @@ class Settings(BaseModel):
     files: FilesSettings = Field(default_factory=FilesSettings)
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     tools: ToolsSettings = Field(default_factory=ToolsSettings)
+    memory: MemorySettings = Field(default_factory=MemorySettings)
 
     @model_validator(mode="after")
     def _check_combinations(self) -> Self:
@@ -470,6 +491,7 @@ def load_settings() -> Settings:
             files=FilesSettings(),
             knowledge=KnowledgeSettings(),
             tools=ToolsSettings(),
+            memory=MemorySettings(),
         )
     except ValidationError as exc:
         problems = "; ".join(

@@ -1,0 +1,45 @@
+"""The storage port of long-term memory; one implementation per backend under apis/shared/storage/ (and Amazon
+Bedrock AgentCore Memory as an option).
+
+Every method takes the owner's `user_id` first: a record is only ever read, changed or deleted through its owner,
+so another user's record id is simply "no such record" (404 at the routes). A user holds at most
+MEMORY_MAX_RECORDS_PER_USER records per kind (the oldest go first), so reading all of one user's records of a kind
+is a bounded read of their own partition, never a scan. Failures raise StorageError; None or False mean only
+"no such record".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from apis.shared.memory.models import MemoryKind, MemoryRecord
+
+
+class MemoryRepository(Protocol):
+    async def add(self, record: MemoryRecord) -> MemoryRecord:
+        """Store a new record (its id is new)."""
+        ...
+
+    async def replace(self, user_id: str, old_record_id: str, record: MemoryRecord) -> bool:
+        """Store `record` and remove `old_record_id` in one atomic write (a contradiction or a merge); False, and
+        nothing written, if the old record is gone."""
+        ...
+
+    async def get(self, user_id: str, record_id: str) -> MemoryRecord | None: ...
+
+    async def list_records(
+        self, user_id: str, kinds: Sequence[MemoryKind], *, limit: int, session_id: str | None = None
+    ) -> list[MemoryRecord]:
+        """The user's records of `kinds` (of one source session if given), newest first, at most `limit`."""
+        ...
+
+    async def delete(self, user_id: str, record_id: str) -> bool:
+        """Remove the user's record; False if they have none with this id."""
+        ...
+
+    async def opted_out(self, user_id: str) -> bool:
+        """Whether the user turned memory off for themselves."""
+        ...
+
+    async def set_opted_out(self, user_id: str, opted_out: bool) -> None: ...
