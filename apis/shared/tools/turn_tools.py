@@ -41,6 +41,8 @@ class McpToolSource(Protocol):
         known: Sequence[DiscoveredTool] = (),
     ) -> list[Any]: ...
 
+    async def discard(self, server_key: str) -> None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class _Snapshot:
@@ -80,7 +82,10 @@ class TurnToolbox:
             if snapshot is not None and snapshot.expires_at > self._clock():
                 return snapshot.records
             records = {tool.tool_id: tool for tool in await self._tools.list_tools()}
+            previous = self._snapshot.records if self._snapshot is not None else {}
             self._snapshot = _Snapshot(records, self._clock() + self._ttl_seconds)
+            for gone in _servers(previous) - _servers(records):
+                await self._mcp.discard(gone)  # a deleted server's connection is not kept for nothing
             return records
 
     async def resolve(self, requested: Sequence[str], permissions: EffectivePermissions) -> list[Any]:
@@ -111,6 +116,10 @@ class TurnToolbox:
                 tool.tool_id, connection_for(config, self._box), config.tools or None, known=config.discovered_tools
             )
         return [load_tool(tool.tool_id, self._settings)]
+
+
+def _servers(records: dict[str, ToolRecord]) -> set[str]:
+    return {tool_id for tool_id, tool in records.items() if tool.is_mcp_server}
 
 
 def _check_names_distinct(offered: Sequence[Any]) -> None:
