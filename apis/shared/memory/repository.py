@@ -15,15 +15,19 @@ from typing import Protocol
 
 from apis.shared.memory.models import MemoryKind, MemoryRecord
 
+# MEMORY_MAX_RECORDS_PER_USER's default, for callers that add without the settings at hand (tests, tools).
+DEFAULT_MAX_PER_KIND = 1000
+
 
 class MemoryRepository(Protocol):
-    async def add(self, record: MemoryRecord) -> MemoryRecord:
-        """Store a new record (its id is new)."""
+    async def add(self, record: MemoryRecord, *, max_per_kind: int = DEFAULT_MAX_PER_KIND) -> MemoryRecord:
+        """Store a new record (its id is new). If the user then holds more than `max_per_kind` records of its kind,
+        the oldest of them go in the same atomic write (MEMORY_MAX_RECORDS_PER_USER; the service passes it)."""
         ...
 
     async def replace(self, user_id: str, old_record_id: str, record: MemoryRecord) -> bool:
         """Store `record` and remove `old_record_id` in one atomic write (a contradiction or a merge); False, and
-        nothing written, if the old record is gone."""
+        nothing written, if the old record is gone. The count of a kind does not grow, so nothing is trimmed."""
         ...
 
     async def get(self, user_id: str, record_id: str) -> MemoryRecord | None: ...

@@ -9,6 +9,7 @@ from apis.shared.assistants.knowledge_repository import DocumentRepository, Know
 from apis.shared.assistants.repository import AssistantRepository
 from apis.shared.costs.repository import CostRepository
 from apis.shared.files.repository import BlobStore, FileRepository
+from apis.shared.memory.repository import MemoryRepository
 from apis.shared.models.repository import ModelRepository
 from apis.shared.quota.repository import QuotaRepository
 from apis.shared.rbac.repository import RoleRepository
@@ -34,6 +35,7 @@ class Storage:
     knowledge: KnowledgeIndex
     quotas: QuotaRepository
     tools: ToolRepository
+    memories: MemoryRepository
     blobs: BlobStore
     ping: Callable[[], Awaitable[None]]
     # Whether writes go through, as the repositories' own writes and a probe that writes nothing tell.

@@ -22,6 +22,7 @@ from apis.shared.storage.dynamo.files import DynamoFileRepository
 from apis.shared.storage.dynamo.knowledge import DynamoDocumentRepository
 from apis.shared.storage.dynamo.knowledge_index import DynamoKnowledgeIndex
 from apis.shared.storage.dynamo.knowledge_vectors import S3VectorStore
+from apis.shared.storage.dynamo.memories import DynamoMemoryRepository
 from apis.shared.storage.dynamo.models import DynamoModelRepository
 from apis.shared.storage.dynamo.quota import DynamoQuotaRepository
 from apis.shared.storage.dynamo.roles import DynamoRoleRepository
@@ -92,6 +93,7 @@ async def open_storage(settings: StorageSettings) -> Storage:
         ),
         quotas=DynamoQuotaRepository(table),
         tools=DynamoToolRepository(table),
+        memories=DynamoMemoryRepository(table),
         blobs=blobs,
         ping=ping,
         writes=writes,

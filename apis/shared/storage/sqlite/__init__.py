@@ -16,6 +16,7 @@ from apis.shared.storage.sqlite.files import SqliteFileRepository
 from apis.shared.storage.sqlite.knowledge import SqliteDocumentRepository
 from apis.shared.storage.sqlite.knowledge_database import KnowledgeDatabase
 from apis.shared.storage.sqlite.knowledge_index import SqliteKnowledgeIndex
+from apis.shared.storage.sqlite.memories import SqliteMemoryRepository
 from apis.shared.storage.sqlite.migrations import migrate
 from apis.shared.storage.sqlite.models import SqliteModelRepository
 from apis.shared.storage.sqlite.quota import SqliteQuotaRepository
@@ -109,6 +110,7 @@ async def open_storage(settings: StorageSettings) -> Storage:
         knowledge=knowledge,
         quotas=SqliteQuotaRepository(database),
         tools=SqliteToolRepository(database),
+        memories=SqliteMemoryRepository(database),
         blobs=blobs,
         ping=ping,
         writes=writes,
