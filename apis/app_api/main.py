@@ -17,6 +17,7 @@ from apis.app_api.costs.router import router as costs_router
 from apis.app_api.files.router import router as files_router
 from apis.app_api.files.startup import start_files
 from apis.app_api.health.router import router as health_router
+from apis.app_api.memory.router import router as memory_router
 from apis.app_api.models.router import router as models_router
 from apis.app_api.providers.router import router as providers_router
 from apis.app_api.quota.router import router as quota_router
@@ -76,4 +77,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(quota_router)
     app.include_router(tools_router)
     app.include_router(admin_tools_router)
+    app.include_router(memory_router)
     return app
