@@ -420,6 +420,20 @@ class ToolsSettings(BaseSettings):
     mcp_call_timeout_seconds: float = Field(default=60.0, gt=0, le=900)
 
 
+class MemoryBackend(StrEnum):
+    # The store STORAGE_BACKEND picks (SQLite or DynamoDB).
+    STORAGE = "storage"
+    # An Amazon Bedrock AgentCore Memory resource, through the AWS SDK (AGENTCORE_MEMORY_ID).
+    AGENTCORE = "agentcore"
+
+
+# AgentCore's own rule for a memory's id (or its ARN), checked at start rather than on the first request.
+AGENTCORE_MEMORY_ID_PATTERN = (
+    r"^(arn:(aws|aws-cn|aws-us-gov):bedrock-agentcore:[a-z0-9-]+:[0-9]{12}:memory/)?"
+    r"[a-zA-Z][a-zA-Z0-9-_]{0,99}-[a-zA-Z0-9]{10}$"
+)
+
+
 class MemorySettings(BaseSettings):
     """Long-term memory: the deployment switch, the model that extracts, what a turn recalls, and its limits."""
 
@@ -438,6 +452,17 @@ class MemorySettings(BaseSettings):
     # The recalled memories' share of the model's context, in tokens (four characters a token).
     memory_recall_max_tokens: int = Field(default=1000, ge=50, le=20_000)
     memory_max_records_per_user: int = Field(default=1000, ge=10, le=100_000)
+    # Where the records live; the per-user switch stays in the store STORAGE_BACKEND picks either way.
+    memory_backend: MemoryBackend = MemoryBackend.STORAGE
+    agentcore_memory_id: str | None = Field(default=None, pattern=AGENTCORE_MEMORY_ID_PATTERN)
+    # AgentCore's data plane in AWS_REGION unless set (a VPC endpoint, or a stub in tests).
+    agentcore_memory_endpoint_url: str | None = None
+
+    @model_validator(mode="after")
+    def _agentcore_needs_a_memory(self) -> Self:
+        if self.memory_backend is MemoryBackend.AGENTCORE and not self.agentcore_memory_id:
+            raise ValueError("MEMORY_BACKEND=agentcore needs AGENTCORE_MEMORY_ID (the AgentCore Memory's id or ARN)")
+        return self
 
 
 class Settings(BaseModel):

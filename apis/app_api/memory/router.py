@@ -27,7 +27,7 @@ from apis.app_api.memory.schemas import (
 )
 from apis.app_api.sessions.dependencies import OwnedSession
 from apis.app_api.updates import merged_record_validated
-from apis.shared.config import Settings, StorageBackend
+from apis.shared.config import MemoryBackend, Settings, StorageBackend
 from apis.shared.memory import MemoryKind, MemoryRepository, namespaces
 from apis.shared.memory import service as memory_service
 
@@ -39,12 +39,17 @@ RecordId = Annotated[str, Path(min_length=1, max_length=256, description="the re
 
 
 def _memory_id(settings: Settings) -> str:
-    """What the status and strategies name as the store: this deployment's storage backend."""
+    """What the status and strategies name as the store: the AgentCore Memory, or the storage backend."""
+    if settings.memory.memory_backend is MemoryBackend.AGENTCORE and settings.memory.agentcore_memory_id:
+        return settings.memory.agentcore_memory_id
     return f"colloquy-{settings.storage.storage_backend.value}"
 
 
 def _is_cloud(settings: Settings) -> bool:
-    return settings.storage.storage_backend is StorageBackend.DYNAMODB
+    return (
+        settings.memory.memory_backend is MemoryBackend.AGENTCORE
+        or settings.storage.storage_backend is StorageBackend.DYNAMODB
+    )
 
 
 async def _kind(

@@ -21,13 +21,16 @@ DEFAULT_MAX_PER_KIND = 1000
 
 class MemoryRepository(Protocol):
     async def add(self, record: MemoryRecord, *, max_per_kind: int = DEFAULT_MAX_PER_KIND) -> MemoryRecord:
-        """Store a new record (its id is new). If the user then holds more than `max_per_kind` records of its kind,
-        the oldest of them go in the same atomic write (MEMORY_MAX_RECORDS_PER_USER; the service passes it)."""
+        """Store a new record (its id is new) and return it as stored: AgentCore Memory gives it an id of its own.
+        If the user then holds more than `max_per_kind` records of its kind, the oldest of them go in the same
+        atomic write (MEMORY_MAX_RECORDS_PER_USER; the service passes it). AgentCore Memory, which has no
+        transactions, trims right after instead (storage/agentcore/memories.py)."""
         ...
 
-    async def replace(self, user_id: str, old_record_id: str, record: MemoryRecord) -> bool:
-        """Store `record` and remove `old_record_id` in one atomic write (a contradiction or a merge); False, and
-        nothing written, if the old record is gone. The count of a kind does not grow, so nothing is trimmed."""
+    async def replace(self, user_id: str, old_record_id: str, record: MemoryRecord) -> MemoryRecord | None:
+        """Store `record` and remove `old_record_id` in one atomic write (a contradiction or a merge): the record as
+        stored (a backend may give it its own id, as `add`), or None, and nothing written, if the old record is
+        gone. The count of a kind does not grow, so nothing is trimmed."""
         ...
 
     async def get(self, user_id: str, record_id: str) -> MemoryRecord | None: ...

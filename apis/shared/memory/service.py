@@ -152,7 +152,8 @@ async def remember(
         superseded = next((old for old in known if _same_subject(old, kind, key, source_session_id)), None)
         if superseded is None:
             break
-        if await memories.replace(user_id, superseded.record_id, record):
-            return record
+        stored = await memories.replace(user_id, superseded.record_id, record)
+        if stored is not None:
+            return stored
         # Another writer replaced or deleted it meanwhile: read again, and merge with what it left.
     return await memories.add(record, max_per_kind=settings.memory_max_records_per_user)

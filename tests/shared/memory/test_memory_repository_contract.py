@@ -36,14 +36,24 @@ async def all_of(memories: MemoryRepository, user_id: str, *kinds: MemoryKind) -
     return await memories.list_records(user_id, kinds or tuple(MemoryKind), limit=1000)
 
 
+def same_but_id(stored: MemoryRecord, given: MemoryRecord) -> bool:
+    """Stored as given, but perhaps under an id of the backend's own (AgentCore Memory assigns them)."""
+    return stored.model_copy(update={"record_id": given.record_id}) == given
+
+
+async def add_all(memories: MemoryRepository, *records: MemoryRecord, max_per_kind: int = 1000) -> list[MemoryRecord]:
+    return [await memories.add(each, max_per_kind=max_per_kind) for each in records]
+
+
 async def test_an_added_record_reads_back_as_it_was_given(memories: MemoryRepository) -> None:
     user = random_user_id()
-    added = record(user, subject="deploy day", session_id=random_session_id())
+    added = record(user, subject="deploy day: Fridays, not Mondays (é)", session_id=random_session_id())
 
-    assert await memories.add(added) == added
+    stored = await memories.add(added)
 
-    assert await memories.get(user, added.record_id) == added
-    assert await all_of(memories, user) == [added]
+    assert same_but_id(stored, added)
+    assert await memories.get(user, stored.record_id) == stored
+    assert await all_of(memories, user) == [stored]
 
 
 async def test_nothing_stored_reads_as_none_and_empty(memories: MemoryRepository) -> None:
@@ -57,26 +67,26 @@ async def test_nothing_stored_reads_as_none_and_empty(memories: MemoryRepository
 
 async def test_another_users_record_is_no_record_at_all(memories: MemoryRepository) -> None:
     owner, other = random_user_id(), random_user_id()
-    mine = record(owner)
-    await memories.add(mine)
+    (mine,) = await add_all(memories, record(owner))
 
     assert await memories.get(other, mine.record_id) is None
     assert await all_of(memories, other) == []
     assert await memories.delete(other, mine.record_id) is False
-    assert await memories.replace(other, mine.record_id, record(other, content="stolen")) is False
+    assert await memories.replace(other, mine.record_id, record(other, content="stolen")) is None
     assert await all_of(memories, other) == []
     assert await memories.get(owner, mine.record_id) == mine
 
 
 async def test_records_list_newest_first_by_kind_session_and_limit(memories: MemoryRepository) -> None:
     user, session = random_user_id(), random_session_id()
-    fact = record(user, MemoryKind.FACT, "fact one")
-    preference = record(user, MemoryKind.PREFERENCE, "prefers short answers")
-    summary = record(user, MemoryKind.SUMMARY, "we talked about deploys", session_id=session)
-    other_summary = record(user, MemoryKind.SUMMARY, "we talked about lunch", session_id=random_session_id())
-    newer_fact = record(user, MemoryKind.FACT, "fact two", session_id=session)
-    for each in (fact, preference, summary, other_summary, newer_fact):
-        await memories.add(each)
+    fact, preference, summary, other_summary, newer_fact = await add_all(
+        memories,
+        record(user, MemoryKind.FACT, "fact one"),
+        record(user, MemoryKind.PREFERENCE, "prefers short answers"),
+        record(user, MemoryKind.SUMMARY, "we talked about deploys", session_id=session),
+        record(user, MemoryKind.SUMMARY, "we talked about lunch", session_id=random_session_id()),
+        record(user, MemoryKind.FACT, "fact two", session_id=session),
+    )
 
     assert await all_of(memories, user) == [newer_fact, other_summary, summary, preference, fact]
     assert await all_of(memories, user, MemoryKind.FACT) == [newer_fact, fact]
@@ -89,45 +99,42 @@ async def test_records_list_newest_first_by_kind_session_and_limit(memories: Mem
 
 async def test_replace_swaps_the_old_record_for_the_new_one(memories: MemoryRepository) -> None:
     user = random_user_id()
-    old = record(user, content="deploys on Fridays", subject="deploy day")
-    await memories.add(old)
+    (old,) = await add_all(memories, record(user, content="deploys on Fridays", subject="deploy day"))
     new = record(user, content="deploys on Tuesdays", subject="deploy day")
 
-    assert await memories.replace(user, old.record_id, new) is True
+    stored = await memories.replace(user, old.record_id, new)
 
+    assert stored is not None
+    assert same_but_id(stored, new)
     assert await memories.get(user, old.record_id) is None
-    assert await all_of(memories, user) == [new]
+    assert await all_of(memories, user) == [stored]
 
 
 async def test_replace_of_a_record_that_is_gone_writes_nothing(memories: MemoryRepository) -> None:
     user = random_user_id()
-    old = record(user)
-    await memories.add(old)
+    (old,) = await add_all(memories, record(user))
     await memories.delete(user, old.record_id)
 
-    assert await memories.replace(user, old.record_id, record(user, content="newer")) is False
+    assert await memories.replace(user, old.record_id, record(user, content="newer")) is None
 
     assert await all_of(memories, user) == []
 
 
 async def test_concurrent_replaces_of_one_record_let_exactly_one_win(memories: MemoryRepository) -> None:
     user = random_user_id()
-    old = record(user)
-    await memories.add(old)
+    (old,) = await add_all(memories, record(user))
     candidates = [record(user, content=f"version {n}") for n in range(5)]
 
     outcomes = await asyncio.gather(*(memories.replace(user, old.record_id, each) for each in candidates))
 
-    assert sorted(outcomes) == [False] * 4 + [True]
-    winner = candidates[outcomes.index(True)]
-    assert await all_of(memories, user) == [winner]
+    winners = [stored for stored in outcomes if stored is not None]
+    assert len(winners) == 1
+    assert await all_of(memories, user) == winners
 
 
 async def test_a_delete_removes_one_record_once(memories: MemoryRepository) -> None:
     user = random_user_id()
-    kept, gone = record(user, content="kept"), record(user, content="gone")
-    await memories.add(kept)
-    await memories.add(gone)
+    kept, gone = await add_all(memories, record(user, content="kept"), record(user, content="gone"))
 
     assert await memories.delete(user, gone.record_id) is True
     assert await memories.delete(user, gone.record_id) is False
@@ -136,23 +143,21 @@ async def test_a_delete_removes_one_record_once(memories: MemoryRepository) -> N
 
 
 async def test_ids_with_separators_name_only_themselves(memories: MemoryRepository) -> None:
-    user = f"{random_user_id()}#fact#x"
-    added = record(user)
-    await memories.add(added)
+    user = f"{random_user_id()}#fact#x/../é"
+    (added,) = await add_all(memories, record(user, session_id="s:1.2"))
 
     assert await memories.get(user, f"{added.record_id}#") is None
     assert await memories.get(user.split("#", 1)[0], added.record_id) is None
     assert await memories.delete(user, "fact#" + added.record_id) is False
     assert await memories.get(user, added.record_id) == added
+    assert added.user_id == user
+    assert added.source_session_id == "s:1.2"
 
 
 async def test_past_the_cap_the_oldest_of_that_kind_goes(memories: MemoryRepository) -> None:
     user = random_user_id()
-    facts = [record(user, content=f"fact {n}") for n in range(4)]
-    preference = record(user, MemoryKind.PREFERENCE, "prefers tea")
-    await memories.add(preference, max_per_kind=3)
-    for each in facts:
-        await memories.add(each, max_per_kind=3)
+    (preference,) = await add_all(memories, record(user, MemoryKind.PREFERENCE, "prefers tea"), max_per_kind=3)
+    facts = await add_all(memories, *(record(user, content=f"fact {n}") for n in range(4)), max_per_kind=3)
 
     assert await all_of(memories, user, MemoryKind.FACT) == facts[:0:-1]
     assert await all_of(memories, user, MemoryKind.PREFERENCE) == [preference]
@@ -160,37 +165,31 @@ async def test_past_the_cap_the_oldest_of_that_kind_goes(memories: MemoryReposit
 
 async def test_the_cap_counts_what_deletes_and_replaces_left(memories: MemoryRepository) -> None:
     user = random_user_id()
-    first, second, third = (record(user, content=f"fact {n}") for n in range(3))
-    for each in (first, second, third):
-        await memories.add(each, max_per_kind=3)
+    first, second, third = await add_all(
+        memories, *(record(user, content=f"fact {n}") for n in range(3)), max_per_kind=3
+    )
     await memories.delete(user, second.record_id)
-    replacement = record(user, content="fact 3")
-    await memories.replace(user, third.record_id, replacement)
+    replacement = await memories.replace(user, third.record_id, record(user, content="fact 3"))
 
-    fourth = record(user, content="fact 4")
-    await memories.add(fourth, max_per_kind=3)  # three again: nothing goes
+    (fourth,) = await add_all(memories, record(user, content="fact 4"), max_per_kind=3)  # three again: nothing goes
     assert await all_of(memories, user) == [fourth, replacement, first]
 
-    fifth = record(user, content="fact 5")
-    await memories.add(fifth, max_per_kind=3)
+    (fifth,) = await add_all(memories, record(user, content="fact 5"), max_per_kind=3)
     assert await all_of(memories, user) == [fifth, fourth, replacement]
 
 
 async def test_a_lowered_cap_trims_the_excess(memories: MemoryRepository) -> None:
     user = random_user_id()
-    facts = [record(user, content=f"fact {n}") for n in range(6)]
-    for each in facts[:5]:
-        await memories.add(each, max_per_kind=10)
+    facts = await add_all(memories, *(record(user, content=f"fact {n}") for n in range(5)), max_per_kind=10)
 
-    await memories.add(facts[5], max_per_kind=2)
+    (last,) = await add_all(memories, record(user, content="fact 5"), max_per_kind=2)
 
-    assert await all_of(memories, user) == [facts[5], facts[4]]
+    assert await all_of(memories, user) == [last, facts[4]]
 
 
 async def test_concurrent_adds_past_the_cap_keep_exactly_the_cap(memories: MemoryRepository) -> None:
     user = random_user_id()
-    for n in range(3):
-        await memories.add(record(user, content=f"early {n}"), max_per_kind=4)
+    await add_all(memories, *(record(user, content=f"early {n}") for n in range(3)), max_per_kind=4)
     late = [record(user, content=f"late {n}") for n in range(6)]
 
     await asyncio.gather(*(memories.add(each, max_per_kind=4) for each in late))

@@ -175,20 +175,20 @@ class DynamoMemoryRepository:
             await backoff(attempt)
         raise self._table.busy()
 
-    async def replace(self, user_id: str, old_record_id: str, record: MemoryRecord) -> bool:
+    async def replace(self, user_id: str, old_record_id: str, record: MemoryRecord) -> MemoryRecord | None:
         old = await self._find(user_id, old_record_id)
         if old is None:
-            return False
+            return None
         old_kind = _kind_of(old)
         actions = [self._put_new(user_id, record), self._delete_existing(_record_key(user_id, old_kind, old_record_id))]
         if old_kind is not record.kind:
             actions += [self._count_change(user_id, old_kind, -1), self._count_change(user_id, record.kind, 1)]
         reasons = await self._table.transact(actions)
         if reasons is None:
-            return True
+            return record
         if _failed(reasons, 0):
             raise ConflictError(f"memory record id {record.record_id} is taken", code="memory_id_taken")
-        return False  # the old record went meanwhile
+        return None  # the old record went meanwhile
 
     async def get(self, user_id: str, record_id: str) -> MemoryRecord | None:
         item = await self._find(user_id, record_id)

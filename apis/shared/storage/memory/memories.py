@@ -26,13 +26,13 @@ class InMemoryMemoryRepository:
         self._trim(record.user_id, record.kind, max_per_kind)
         return record
 
-    async def replace(self, user_id: str, old_record_id: str, record: MemoryRecord) -> bool:
+    async def replace(self, user_id: str, old_record_id: str, record: MemoryRecord) -> MemoryRecord | None:
         mine = self._records.get(user_id, {})
         if old_record_id not in mine:
-            return False
+            return None
         del mine[old_record_id]
         mine[record.record_id] = record
-        return True
+        return record
 
     async def get(self, user_id: str, record_id: str) -> MemoryRecord | None:
         return self._records.get(user_id, {}).get(record_id)

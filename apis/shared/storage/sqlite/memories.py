@@ -46,16 +46,16 @@ class SqliteMemoryRepository:
 
         return await self._db.run(insert)
 
-    async def replace(self, user_id: str, old_record_id: str, record: MemoryRecord) -> bool:
-        def swap(connection: sqlite3.Connection) -> bool:
+    async def replace(self, user_id: str, old_record_id: str, record: MemoryRecord) -> MemoryRecord | None:
+        def swap(connection: sqlite3.Connection) -> MemoryRecord | None:
             with write_transaction(connection):
                 removed = connection.execute(
                     "DELETE FROM memories WHERE user_id = ? AND record_id = ?", (user_id, old_record_id)
                 ).rowcount
                 if removed != 1:
-                    return False
+                    return None
                 _insert(connection, record)
-                return True
+                return record
 
         return await self._db.run(swap)
 
