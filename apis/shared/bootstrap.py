@@ -22,6 +22,7 @@ from apis.shared.providers.embeddings import ProviderEmbedder, build_embedder
 from apis.shared.rate_limits import TurnRateLimiter
 from apis.shared.rbac import PermissionCache, seed_system_roles
 from apis.shared.storage import Storage, open_storage
+from apis.shared.storage.agentcore import open_memory_backend
 from apis.shared.tools.builtin_catalog import seed_builtin_tools
 from apis.shared.users import LoginSync
 
@@ -82,7 +83,7 @@ async def service_resources(settings: Settings, *, seed_roles: bool) -> AsyncIte
     configure_logging(level=settings.observability.log_level, fmt=settings.observability.log_format)
     # A DATA_DIR made before its files were private is made private once, here (docs/decisions.md).
     await asyncio.to_thread(make_private, settings.storage.data_dir)
-    storage = await open_storage(settings.storage)
+    storage = await open_memory_backend(settings, await open_storage(settings.storage))
     try:
         validator = build_token_validator(settings)
         await _seed(settings, storage, seed_roles=seed_roles)
