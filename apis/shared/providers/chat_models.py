@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 # An OpenAI-compatible server of one's own (Ollama, vLLM) needs no key, but the SDK insists on one.
 _PLACEHOLDER_API_KEY = "not-needed"
+_OPENAI_BASE_URL = "https://api.openai.com/v1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,9 +94,10 @@ def _params(key: _ModelKey, max_tokens_name: str) -> dict[str, object]:
 
 
 def _openai(key: _ModelKey) -> Model:
-    import openai
+    import httpx
     from strands.models import CacheConfig
-    from strands.models.openai import OpenAIModel
+
+    from apis.shared.providers.openai_stream import OpenAIStreamModel
 
     settings = key.settings
     if not settings.openai_api_key and not settings.openai_base_url:
@@ -103,16 +105,21 @@ def _openai(key: _ModelKey) -> Model:
             "OpenAI is not configured: set OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible server)",
             code="provider_not_configured",
         )
-    client_args: dict[str, object] = {
-        "api_key": settings.openai_api_key or _PLACEHOLDER_API_KEY,
-        "timeout": settings.provider_timeout_seconds,
-        "max_retries": 0,  # a failed turn is reported to the client, who decides whether to retry
-    }
-    if settings.openai_base_url:
-        client_args["base_url"] = settings.openai_base_url
+    # One pooled client per model (that is, per configuration and event loop): turns reuse its connections.
+    # No retries, as before: a failed turn is reported to the client, who decides whether to retry.
+    http = httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.provider_timeout_seconds),
+        limits=httpx.Limits(max_keepalive_connections=64, keepalive_expiry=60.0),
+    )
     cache = CacheConfig(strategy="auto") if key.options.caching else None
-    client = openai.AsyncOpenAI(**client_args)  # type: ignore[arg-type]
-    return OpenAIModel(client=client, model_id=key.model_id, params=_params(key, "max_tokens"), cache_config=cache)
+    return OpenAIStreamModel(
+        http=http,
+        base_url=settings.openai_base_url or _OPENAI_BASE_URL,
+        api_key=settings.openai_api_key or _PLACEHOLDER_API_KEY,
+        model_id=key.model_id,
+        params=_params(key, "max_tokens"),
+        cache_config=cache,
+    )
 
 
 def _gemini(key: _ModelKey) -> Model:

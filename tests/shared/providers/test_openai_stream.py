@@ -1,0 +1,162 @@
+"""The OpenAI path's own stream parser against the OpenAI fake on loopback: what it yields to Strands (text,
+reasoning, tool calls, stop reasons, usage with cached tokens), how each failure is raised and then translated
+into the same `stream_error` codes, and that turns reuse one connection to the provider."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+from strands.types.exceptions import ContextWindowOverflowException, ModelThrottledException
+
+from apis.shared.config import InferenceSettings, ProviderSettings
+from apis.shared.errors import ProviderError
+from apis.shared.models import ManagedModel
+from apis.shared.providers.chat_models import TurnOptions, build_chat_model
+from apis.shared.providers.failures import provider_failure
+from apis.shared.providers.openai_stream import OpenAIStreamModel
+from tests.fakes.openai_server import FakeOpenAIState
+from tests.fakes.scripts import Fail, MaxTokens, Reasoning, StreamError, Text, ToolCall, Usage
+from tests.fakes.server import RunningFake
+
+MESSAGES: list[Any] = [{"role": "user", "content": [{"text": "Hello"}]}]
+
+
+def openai_model(fake: RunningFake[FakeOpenAIState], **options: Any) -> OpenAIStreamModel:
+    managed = ManagedModel.model_validate(
+        {
+            "id": "m-openai",
+            "modelId": "gpt-fake",
+            "modelName": "GPT fake",
+            "provider": "openai",
+            "createdAt": "2026-01-01T00:00:00.000000Z",
+            "updatedAt": "2026-01-01T00:00:00.000000Z",
+        }
+    )
+    providers = ProviderSettings.model_construct(
+        openai_api_key="sk-fake", openai_base_url=fake.url, provider_timeout_seconds=5.0
+    )
+    model = build_chat_model(
+        managed, TurnOptions(**options), providers=providers, inference=InferenceSettings(), region="us-east-1"
+    )
+    assert isinstance(model, OpenAIStreamModel)
+    return model
+
+
+async def events_of(model: OpenAIStreamModel, **kwargs: Any) -> list[dict[str, Any]]:
+    return [dict(event) async for event in model.stream(MESSAGES, **kwargs)]
+
+
+async def test_text_and_reasoning_stream_with_usage_and_cached_tokens(
+    openai_fake: RunningFake[FakeOpenAIState],
+) -> None:
+    openai_fake.state.script.add(
+        Reasoning("Thinking it over."), Text("Hello"), Text(", Ada."), Usage(100, 20, cache_read=40)
+    )
+
+    events = await events_of(openai_model(openai_fake, temperature=0.2, max_tokens=50))
+
+    assert events[0] == {"messageStart": {"role": "assistant"}}
+    kinds = [next(iter(event)) for event in events]
+    assert kinds == [
+        "messageStart",
+        "contentBlockStart",
+        "contentBlockDelta",
+        "contentBlockStop",
+        "contentBlockStart",
+        "contentBlockDelta",
+        "contentBlockDelta",
+        "contentBlockStop",
+        "messageStop",
+        "metadata",
+    ]
+    assert events[2]["contentBlockDelta"]["delta"] == {"reasoningContent": {"text": "Thinking it over."}}
+    texts = [e["contentBlockDelta"]["delta"].get("text") for e in events if "contentBlockDelta" in e]
+    assert "".join(text for text in texts if text) == "Hello, Ada."
+    assert events[-2] == {"messageStop": {"stopReason": "end_turn"}}
+    usage = events[-1]["metadata"]["usage"]
+    assert usage == {"inputTokens": 140, "outputTokens": 20, "totalTokens": 160, "cacheReadInputTokens": 40}
+    sent = openai_fake.state.chat_calls[0].body
+    assert sent["model"] == "gpt-fake"
+    assert sent["stream"] is True
+    assert sent["stream_options"] == {"include_usage": True}
+    assert (sent["temperature"], sent["max_tokens"]) == (0.2, 50)
+
+
+async def test_a_tool_call_is_yielded_whole_with_its_arguments(openai_fake: RunningFake[FakeOpenAIState]) -> None:
+    openai_fake.state.script.add(ToolCall(id="call-7", name="add", arguments={"a": 2, "b": 3}), Usage(10, 5))
+    tool_specs = [{"name": "add", "description": "adds", "inputSchema": {"json": {"type": "object"}}}]
+
+    events = await events_of(openai_model(openai_fake), tool_specs=tool_specs)
+
+    start = next(e for e in events if "contentBlockStart" in e and e["contentBlockStart"]["start"])
+    assert start["contentBlockStart"]["start"] == {"toolUse": {"name": "add", "toolUseId": "call-7"}}
+    pieces = [e["contentBlockDelta"]["delta"]["toolUse"]["input"] for e in events if "contentBlockDelta" in e]
+    assert json.loads("".join(pieces)) == {"a": 2, "b": 3}
+    assert {"messageStop": {"stopReason": "tool_use"}} in events
+    assert openai_fake.state.chat_calls[0].body["tools"][0]["function"]["name"] == "add"
+
+
+async def test_the_output_limit_is_a_max_tokens_stop(openai_fake: RunningFake[FakeOpenAIState]) -> None:
+    openai_fake.state.script.add(Text("cut"), MaxTokens(), Usage(5, 5))
+
+    events = await events_of(openai_model(openai_fake))
+
+    assert {"messageStop": {"stopReason": "max_tokens"}} in events
+
+
+@pytest.mark.parametrize(
+    ("failure", "raised", "code"),
+    [
+        (Fail(status=429, message="slow down"), ModelThrottledException, "provider_throttled"),
+        (
+            Fail(status=400, message="This model's maximum context length is 8192", code="context_length_exceeded"),
+            ContextWindowOverflowException,
+            "context_window_exceeded",
+        ),
+        (Fail(status=401, message="bad key"), Exception, "provider_auth_failed"),
+        (Fail(status=500, message="boom"), Exception, "provider_error"),
+        (StreamError(message="broke off"), ProviderError, "provider_error"),
+    ],
+)
+async def test_failures_keep_their_stream_error_codes(
+    openai_fake: RunningFake[FakeOpenAIState], failure: Any, raised: type[Exception], code: str
+) -> None:
+    if isinstance(failure, StreamError):
+        openai_fake.state.script.add(Text("partial"), failure)
+    else:
+        openai_fake.state.script.add(failure)
+
+    with pytest.raises(raised) as caught:
+        await events_of(openai_model(openai_fake))
+
+    translated = provider_failure(caught.value, "openai")
+    assert translated is not None
+    assert translated.code == code
+
+
+async def test_an_unreachable_server_is_provider_unreachable(openai_fake: RunningFake[FakeOpenAIState]) -> None:
+    model = openai_model(openai_fake)
+    model._url = "http://127.0.0.1:9/v1/chat/completions"
+
+    with pytest.raises(httpx.ConnectError) as caught:
+        await events_of(model)
+
+    translated = provider_failure(caught.value, "openai")
+    assert translated is not None
+    assert translated.code == "provider_unreachable"
+
+
+async def test_calls_reuse_one_kept_alive_connection(openai_fake: RunningFake[FakeOpenAIState]) -> None:
+    for _ in range(3):
+        openai_fake.state.script.add(Text("hi"), Usage(1, 1))
+    model = openai_model(openai_fake)
+
+    for _ in range(3):
+        await events_of(model)
+
+    pool = model._http._transport._pool  # type: ignore[attr-defined]
+    assert len(pool.connections) == 1
+    assert openai_fake.state.requests[-1].headers["authorization"] == "Bearer sk-fake"
