@@ -1,0 +1,1 @@
+"""Deployment: the services' Dockerfiles, compose, IAM policies, and the check that builds and runs the images."""
