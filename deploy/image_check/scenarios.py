@@ -32,6 +32,24 @@ FAKE_AWS = {
     "AWS_REGION": "us-east-1",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
+# The settings each backend's run gives both images; compose.yaml gives the same (tests/deploy/test_compose.py).
+EMBEDDED_SETTINGS = {"STORAGE_BACKEND": "local", "AUTH_MODE": "local"}
+
+
+def dynamodb_settings(endpoint: str, suffix: str) -> dict[str, str]:
+    """DynamoDB/S3 through `endpoint` with fake credentials, a table and buckets of this run, local tokens."""
+    return {
+        "STORAGE_BACKEND": "dynamodb",
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_REGION": FAKE_AWS["AWS_REGION"],
+        "AWS_ACCESS_KEY_ID": FAKE_AWS["AWS_ACCESS_KEY_ID"],
+        "AWS_SECRET_ACCESS_KEY": FAKE_AWS["AWS_SECRET_ACCESS_KEY"],
+        "DYNAMODB_TABLE_NAME": f"colloquy-image-{suffix}",
+        "S3_BUCKET_NAME": f"colloquy-image-files-{suffix}",
+        "S3_VECTORS_BUCKET_NAME": f"colloquy-image-vectors-{suffix}",
+        "AUTH_MODE": "local",
+        "MCP_SECRETS_KEY": Fernet.generate_key().decode(),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +112,7 @@ def embedded(pair: Pair, work: Path, uid: int) -> Outcome:
     outcome = Outcome("embedded")
     data = data_volume(work, "embedded-data", uid)
     mounts = [Mount(data, DATA)]
-    env = {"STORAGE_BACKEND": "local", "AUTH_MODE": "local", "LOG_LEVEL": "WARNING"}
+    env = {**EMBEDDED_SETTINGS, "LOG_LEVEL": "WARNING"}
     with running(pair, env, mounts, work, outcome):
         exercise(pair, env, mounts, outcome)
     if not (data / "colloquy.sqlite3").exists():
@@ -106,28 +124,18 @@ def dynamodb(pair: Pair, work: Path, uid: int, endpoint: str) -> Outcome:
     """STORAGE_BACKEND=dynamodb through `endpoint`: `colloquy storage init` in the app image makes the table and
     buckets; both images then keep nothing on the volume but the local signing key."""
     outcome = Outcome("dynamodb")
-    suffix = uuid.uuid4().hex[:12]
-    table, bucket = f"colloquy-image-{suffix}", f"colloquy-image-files-{suffix}"
-    env = {
-        **FAKE_AWS,
-        "STORAGE_BACKEND": "dynamodb",
-        "AWS_ENDPOINT_URL": endpoint,
-        "DYNAMODB_TABLE_NAME": table,
-        "S3_BUCKET_NAME": bucket,
-        "S3_VECTORS_BUCKET_NAME": f"colloquy-image-vectors-{suffix}",
-        "MCP_SECRETS_KEY": Fernet.generate_key().decode(),
-        "AUTH_MODE": "local",
-        "LOG_LEVEL": "WARNING",
-    }
+    settings = dynamodb_settings(endpoint, uuid.uuid4().hex[:12])
+    table = settings["DYNAMODB_TABLE_NAME"]
+    env = {**settings, "LOG_LEVEL": "WARNING"}
     data = data_volume(work, "dynamodb-keys", uid)
     mounts = [Mount(data, DATA)]
     printed = pair.app.run(["colloquy", "storage", "init"], env=env, mounts=mounts)
     outcome.notes.append("colloquy storage init: " + "; ".join(printed.strip().splitlines()[:3]))
     with running(pair, env, mounts, work, outcome):
         exercise(pair, env, mounts, outcome)
-    stray = sorted(path.name for path in data.iterdir() if path.name.endswith(".sqlite3"))
+    stray = sorted(path.name for path in data.iterdir() if path.name != "auth")
     if stray:
-        raise CheckFailed(f"on DynamoDB the images still wrote {stray} to the volume")
+        raise CheckFailed(f"on DynamoDB the images wrote {stray} to the volume, besides the signing key (auth/)")
     client = boto3.client("dynamodb", endpoint_url=endpoint, region_name=FAKE_AWS["AWS_REGION"])
     items = client.scan(TableName=table, Select="COUNT")["Count"]
     if items == 0:
