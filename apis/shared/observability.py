@@ -77,6 +77,18 @@ MCP_ERRORS = Counter(
     " reach it; its tools answered with a tool error), call (a tool call failed outside the tool).",
     ["server", "stage"],
 )
+MEMORY_EXTRACTIONS = Counter(
+    "colloquy_memory_extractions_total",
+    "Long-term memory's work after a turn, by outcome: stored (new preferences or facts), nothing (only the"
+    " session's summary moved on), off (memory off for the deployment or the user), failed (logged, suppressed).",
+    ["outcome"],
+)
+HISTORY_COMPACTIONS = Counter(
+    "colloquy_history_compactions_total",
+    "Turns whose older messages stood in the model's context as the session's summary, by whether the summary"
+    " was folded forward during the turn (folded) or was current already (reused).",
+    ["kind"],
+)
 
 # uvicorn adds `color_message`, the same text with terminal colour codes: not for a JSON line.
 _STANDARD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
@@ -20,7 +19,7 @@ from apis.inference_api.deps import (
     StorageDep,
     ToolboxDep,
 )
-from apis.inference_api.invocations.auto_title import name_new_session
+from apis.inference_api.invocations.after_turn import after_turn
 from apis.inference_api.invocations.quota_refusal import refused_by_quota
 from apis.inference_api.invocations.refusals import refused_stream
 from apis.inference_api.invocations.runner import TurnRun
@@ -30,7 +29,7 @@ from apis.shared.background import BackgroundTasks
 from apis.shared.quota import warning_event
 from apis.shared.rate_limits import RateLimited
 from apis.shared.sessions import SessionId
-from apis.shared.turns import KnowledgeBases, prepare_turn
+from apis.shared.turns import KnowledgeBases, TurnMemory, prepare_turn
 
 router = APIRouter(tags=["runtime"])
 
@@ -99,6 +98,7 @@ async def invocations(
         settings=settings,
         started=started,
         quota_warning=warning.model_dump(by_alias=True) if warning is not None else None,
+        memory=TurnMemory(memories=storage.memories, costs=storage.costs),
     )
     run = TurnRun(
         turn,
@@ -107,18 +107,7 @@ async def invocations(
         keepalive_seconds=settings.inference.keepalive_seconds,
         checkpoint_seconds=settings.inference.turn_checkpoint_seconds,
         abandoned_after_seconds=settings.inference.turn_abandoned_after_seconds,
-        after_success=(
-            partial(
-                name_new_session,
-                turn=turn,
-                sessions=storage.sessions,
-                models=storage.models,
-                costs=storage.costs,
-                settings=settings,
-            )
-            if turn.first_turn
-            else None
-        ),
+        after_success=after_turn(turn=turn, storage=storage, settings=settings),
     )
     tasks: BackgroundTasks = request.app.state.background_tasks
     run.start(tasks)

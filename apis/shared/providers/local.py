@@ -2,7 +2,8 @@
 
 It lets the whole stack run, and be tested, with no keys. Its answers say plainly that they come from the
 offline model. It streams the ConverseStream event shape every Strands model produces, and it can use the
-calculator tool when asked to "calculate ..." and the tool is offered, so tool turns work offline too.
+calculator tool when asked to "calculate ..." and the tool is offered, so tool turns work offline too. As the
+memory model, it answers extraction and summary tasks with JSON by rule (local_memory.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from strands.types.streaming import StreamEvent
 from strands.types.tools import ToolSpec
 
 from apis.shared.errors import ProviderError
+from apis.shared.providers import local_memory
 from apis.shared.providers.token_estimates import estimate_tokens
 
 T = TypeVar("T", bound=BaseModel)
@@ -135,7 +137,9 @@ class LocalChatModel(Model):
             yield {"contentBlockStop": {}}
             yield {"messageStop": {"stopReason": "tool_use"}}
         else:
-            output = compose_reply(history)
+            # The memory model's tasks get their JSON answer (local_memory.py); anything else is echoed.
+            memory_answer = local_memory.answer(system_prompt, _texts(history[-1])) if history else None
+            output = memory_answer if memory_answer is not None else compose_reply(history)
             async for delta in self._deltas(output):
                 yield delta
             yield {"contentBlockStop": {}}

@@ -7,6 +7,7 @@ in one place and each domain stays free of model SDKs. The app API uses it too, 
 
 from apis.shared.turns.assistant_context import KnowledgeBases
 from apis.shared.turns.attachments import InlineAttachment
+from apis.shared.turns.memory_turn import TurnMemory
 from apis.shared.turns.preparation import PreparedTurn, TurnRequest, prepare_turn
 from apis.shared.turns.titles import title_for
 
@@ -14,6 +15,7 @@ __all__ = [
     "InlineAttachment",
     "KnowledgeBases",
     "PreparedTurn",
+    "TurnMemory",
     "TurnRequest",
     "prepare_turn",
     "title_for",

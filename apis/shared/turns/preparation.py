@@ -49,7 +49,9 @@ from apis.shared.turns.attachments import (
     persist_inline,
     rehydrate_history,
 )
+from apis.shared.turns.compaction import HistoryCompactor, summary_section
 from apis.shared.turns.history import provider_history
+from apis.shared.turns.memory_turn import TurnMemory, with_memory
 from apis.shared.turns.provider_input import RequestBudget
 
 if TYPE_CHECKING:
@@ -130,11 +132,14 @@ async def prepare_turn(
     settings: Settings,
     started: float,
     quota_warning: dict[str, Any] | None = None,
+    memory: TurnMemory | None = None,
 ) -> PreparedTurn:
     """Resolve model, tools, assistant and attachments, retrieve from the assistant's knowledge base, load
     history, store the message (with the session if new).
 
     `started` is the `time.perf_counter()` of the request's arrival: the turn's latency figures count from it.
+    With `memory`, the user's relevant memories join the system prompt and a long conversation's older turns
+    stand there as its summary (compaction.py); without it, history is the newest HISTORY_MAX_MESSAGES.
     """
     model = await managed_models.resolve_for_turn(
         models=models, permissions=permissions, model_id=request.model_id, provider=request.provider
@@ -162,6 +167,23 @@ async def prepare_turn(
     user_message = messages_service.new_message(
         MessageRole.USER, [*attachments.stored_blocks, {"text": request.message}]
     )
+    prompt = [*attachment_blocks, *_knowledge_blocks(assistant), {"text": request.message}]
+    system_prompt, compactor = _system_prompt(request, assistant), None
+    if memory is not None:
+        system_prompt, compactor = await with_memory(
+            memory,
+            user_id=user_id,
+            session_id=request.session_id,
+            message=request.message,
+            max_tokens=request.max_tokens,
+            model=model,
+            system_prompt=system_prompt,
+            prompt=prompt,
+            tools=tools,
+            sessions=sessions,
+            models=models,
+            settings=settings,
+        )
     session, first_turn, history = await _store_user_message(
         sessions=sessions,
         files=files,
@@ -173,7 +195,10 @@ async def prepare_turn(
         preferences=turn_preferences(request, model),
         attachments=attachments,
         budget=budget,
+        compactor=compactor,
     )
+    if compactor is not None and compactor.summary is not None:
+        system_prompt += summary_section(compactor.summary)
     return PreparedTurn(
         user_id=user_id,
         session=session,
@@ -181,9 +206,9 @@ async def prepare_turn(
         chat_model=chat_model,
         request=request,
         history=history,
-        prompt=[*attachment_blocks, *_knowledge_blocks(assistant), {"text": request.message}],
+        prompt=prompt,
         tools=tools,
-        system_prompt=_system_prompt(request, assistant),
+        system_prompt=system_prompt,
         started=started,
         first_turn=first_turn,
         citations=assistant.citations if assistant is not None else [],
@@ -244,6 +269,7 @@ async def _store_user_message(
     preferences: SessionPreferences,
     attachments: TurnAttachments,
     budget: RequestBudget,
+    compactor: HistoryCompactor | None = None,
 ) -> tuple[SessionMetadata, bool, list[dict[str, Any]]]:
     """Store the inline files and the message (with the session if new); (session, first turn, history).
 
@@ -273,6 +299,8 @@ async def _store_user_message(
         limit=settings.inference.history_max_messages,
         abandoned_after_seconds=settings.inference.turn_abandoned_after_seconds,
     )
+    if compactor is not None:
+        recent = await compactor.compact(recent, session)
     history = await rehydrate_history(
         provider_history(recent),
         files=files,
