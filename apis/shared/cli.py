@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
-from apis.shared.config import AuthMode, Settings, load_settings
+from apis.shared.config import AuthMode, EmbeddingProvider, Settings, load_settings
 from apis.shared.errors import AppError, ConfigurationError
 
 SERVICES = {
@@ -175,7 +175,9 @@ async def _initialize_and_seed(settings: Settings) -> list[str]:
     from apis.shared.bootstrap import seed_storage
     from apis.shared.storage import initialize_storage, open_storage
 
-    lines = await initialize_storage(settings.storage)
+    knowledge = settings.knowledge
+    dimensions = knowledge.embedding_dimensions if knowledge.embedding_provider is not EmbeddingProvider.NONE else None
+    lines = await initialize_storage(settings.storage, vector_dimensions=dimensions)
     storage = await open_storage(settings.storage)
     try:
         lines += await seed_storage(settings, storage)

@@ -22,8 +22,12 @@ async def open_storage(settings: StorageSettings) -> Storage:
             return await dynamo.open_storage(settings)
 
 
-async def initialize_storage(settings: StorageSettings) -> list[str]:
-    """Create what the backend needs, idempotently; returns a line per thing created or found."""
+async def initialize_storage(settings: StorageSettings, *, vector_dimensions: int | None = None) -> list[str]:
+    """Create what the backend needs, idempotently; returns a line per thing created or found.
+
+    `vector_dimensions`: the embedding model's size, when one is configured; DynamoDB's backend makes the S3 Vectors
+    index for it (SQLite's knowledge index takes any size).
+    """
     match settings.storage_backend:
         case StorageBackend.LOCAL:
             from apis.shared.storage import sqlite
@@ -32,7 +36,7 @@ async def initialize_storage(settings: StorageSettings) -> list[str]:
         case StorageBackend.DYNAMODB:
             from apis.shared.storage import dynamo
 
-            return await dynamo.initialize(settings)
+            return await dynamo.initialize(settings, vector_dimensions=vector_dimensions)
 
 
 __all__ = ["Storage", "initialize_storage", "open_storage"]

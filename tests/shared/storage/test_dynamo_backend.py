@@ -63,8 +63,22 @@ async def test_initialize_creates_the_table_and_bucket_once(dynamo_storage_setti
     first = await dynamo_backend.initialize(dynamo_storage_settings)
     second = await dynamo_backend.initialize(dynamo_storage_settings)
 
-    assert first == [f"table {table}: created", f"bucket {bucket}: created", f"vector bucket {vectors}: created"]
-    assert second == [f"table {table}: exists", f"bucket {bucket}: exists", f"vector bucket {vectors}: exists"]
+    ttl = f"table {table}: time to live on expiresAt"
+    lifecycle = f"bucket {bucket}: rule aborting multipart uploads abandoned for 1 day"
+    assert first == [
+        f"table {table}: created",
+        f"{ttl}: turned on",
+        f"bucket {bucket}: created",
+        f"{lifecycle}: added",
+        f"vector bucket {vectors}: created",
+    ]
+    assert second == [
+        f"table {table}: exists",
+        f"{ttl}: exists",
+        f"bucket {bucket}: exists",
+        f"{lifecycle}: exists",
+        f"vector bucket {vectors}: exists",
+    ]
 
 
 CALLS: dict[str, RepositoryCall] = {

@@ -24,6 +24,7 @@ from apis.shared.storage.dynamo.knowledge_index import DynamoKnowledgeIndex
 from apis.shared.storage.dynamo.knowledge_vectors import S3VectorStore
 from apis.shared.storage.dynamo.memories import DynamoMemoryRepository
 from apis.shared.storage.dynamo.models import DynamoModelRepository
+from apis.shared.storage.dynamo.provisioning import ensure_lifecycle, ensure_ttl
 from apis.shared.storage.dynamo.quota import DynamoQuotaRepository
 from apis.shared.storage.dynamo.roles import DynamoRoleRepository
 from apis.shared.storage.dynamo.sessions import DynamoSessionRepository
@@ -101,25 +102,29 @@ async def open_storage(settings: StorageSettings) -> Storage:
     )
 
 
-async def initialize(settings: StorageSettings) -> list[str]:
-    """Create the table, the bucket and the vector bucket if they are missing, and wait until the table is ACTIVE.
-
-    The vector bucket's indexes (one per embedding dimension) are made by the first put of their dimension.
+async def initialize(settings: StorageSettings, *, vector_dimensions: int | None = None) -> list[str]:
+    """Create what is missing, idempotently: the table (waited for until ACTIVE) with its indexes and time to
+    live, the bucket with its lifecycle rule and CORS, the vector bucket, and (`vector_dimensions`, the embedding
+    model's size when one is configured) its index. Without it, an index is made by the first put of its size.
     """
     dynamodb = await anyio.to_thread.run_sync(partial(dynamodb_client, settings))
     s3 = await anyio.to_thread.run_sync(partial(s3_client, settings))
     vectors = await anyio.to_thread.run_sync(partial(s3vectors_client, settings))
     try:
-        table_line = await Table(dynamodb, settings.dynamodb_table_name).run(
-            partial(_ensure_table, dynamodb, settings.dynamodb_table_name)
-        )
+        table = Table(dynamodb, settings.dynamodb_table_name)
+        table_line = await table.run(partial(_ensure_table, dynamodb, settings.dynamodb_table_name))
+        ttl_line = await table.run(partial(ensure_ttl, dynamodb, settings.dynamodb_table_name))
         with map_exceptions(f"bucket {settings.s3_bucket_name}"):
             bucket_line = await anyio.to_thread.run_sync(
                 partial(_ensure_bucket, s3, settings.s3_bucket_name, settings.aws_region)
             )
+            lifecycle_line = await anyio.to_thread.run_sync(partial(ensure_lifecycle, s3, settings.s3_bucket_name))
         store = S3VectorStore(vectors, settings.s3_vectors_bucket_name, settings.s3_vectors_index_prefix)
         vector_line = await store.ensure_bucket()
-        lines = [table_line, bucket_line, vector_line]
+        lines = [table_line, ttl_line, bucket_line, lifecycle_line, vector_line]
+        if vector_dimensions is not None:
+            index = await store.ensure_index(vector_dimensions)
+            lines.append(f"vector index {index} ({vector_dimensions} dimensions): ready")
         with map_exceptions(f"bucket {settings.s3_bucket_name}"):
             if settings.cors_origins:
                 await anyio.to_thread.run_sync(partial(_put_cors, s3, settings.s3_bucket_name, settings.cors_origins))
