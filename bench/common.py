@@ -48,7 +48,7 @@ def print_table(title: str, rows: list[Row]) -> None:
     for row in rows:
         sign = ">=" if row.higher_is_better else "<="
         measured = f"{row.measured:.2f} {row.unit}"
-        budget = f"{sign} {row.budget:g} {row.unit}" if row.budget is not None else "-"
+        budget = f"{sign} {row.budget:.4g} {row.unit}" if row.budget is not None else "-"
         print(f"{row.figure:<58} {measured:>12} {budget:>12}  {row.verdict}")
 
 
@@ -101,3 +101,10 @@ def resident_megabytes(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmRSS line")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # After the command's closing parenthesis: state is field 3, utime 14 and stime 15 (1-based, man proc).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

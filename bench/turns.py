@@ -1,11 +1,15 @@
-"""Chat turns through HTTP against the running inference API (local backend), beside the provider alone.
+"""Chat turns through HTTP against the running inference API (local backend), beside a bare relay and the
+provider alone, in one run (ARCHITECTURE.md's budgets as issue 16 restated them: ratios to the bare relay).
 
-The provider is the suite's OpenAI fake in a process of its own, streaming 64 deltas with no delay; the same
-client measures it directly and through `/invocations` in the same run (ARCHITECTURE.md budgets):
-- a turn adds at most 4 ms p50 and 10 ms p99 to the provider's own time to first byte;
-- at least 400 turns per second; at 50 turns in flight, time to first byte at most 5x the direct figure;
+The provider is the suite's OpenAI fake in a process of its own, streaming 64 deltas with no delay. The bare relay
+(bench/relay.py) streams the same provider's SSE through one route on the same server stack. Targets:
+- first delta added over the provider: at most the relay's + 1 ms at p50, + 3 ms at p99;
+- server CPU per 64-delta turn, storage included: at most 1.5 times the relay's;
+- turns per second at 20 in flight: at least two thirds of the relay's;
+- memory after 5,000 turns within 10 MB of memory after the first 100;
 - 200 concurrent turns with no error and no lost message (messages counted in storage).
-Run: `python -m bench.turns` (a minute or two on 2 cores).
+The offline `local` model's figures are shown beside, without targets (it streams 10 deltas of its own).
+Run: `python -m bench.turns` (about four minutes on 2 cores).
 """
 
 from __future__ import annotations
@@ -26,11 +30,22 @@ from apis.shared.auth import mint_local_token
 from apis.shared.config import AuthSettings, StorageBackend, StorageSettings
 from apis.shared.models import LOCAL_MODEL, ManagedModelCreate, managed_models
 from apis.shared.storage import open_storage
-from bench.common import Row, free_port, median, percentile, print_table, service_process
+from bench.common import (
+    Row,
+    cpu_seconds,
+    free_port,
+    median,
+    percentile,
+    print_table,
+    resident_megabytes,
+    service_process,
+)
 
 SEQUENTIAL = 300
 THROUGHPUT_TURNS = 600
-THROUGHPUT_IN_FLIGHT = 25
+THROUGHPUT_IN_FLIGHT = 20
+MEMORY_FIRST = 100
+MEMORY_TOTAL = 5000
 USER = "bench-user"
 
 
@@ -51,6 +66,21 @@ async def direct_turn(client: httpx.AsyncClient, fake_url: str) -> Sample:
     async with client.stream(
         "POST", f"{fake_url}/chat/completions", json=body, headers={"Authorization": "Bearer sk"}
     ) as reply:
+        async for line in reply.aiter_lines():
+            if line.startswith("data: {") and '"content"' in line:
+                first = first if first is not None else time.perf_counter()
+                deltas += 1
+    end = time.perf_counter()
+    return Sample(((first or end) - started) * 1000, (end - started) * 1000, deltas, reply.status_code == 200)
+
+
+async def relay_turn(client: httpx.AsyncClient, relay_url: str) -> Sample:
+    """One streamed chat completion through the bare relay."""
+    started = time.perf_counter()
+    first: float | None = None
+    deltas = 0
+    body = {"model": "gpt-bench", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
+    async with client.stream("POST", f"{relay_url}/relay", json=body) as reply:
         async for line in reply.aiter_lines():
             if line.startswith("data: {") and '"content"' in line:
                 first = first if first is not None else time.perf_counter()
@@ -121,6 +151,32 @@ async def fake_provider() -> AsyncIterator[str]:
         await process.wait()
 
 
+@asynccontextmanager
+async def relay_process(fake_url: str) -> AsyncIterator[tuple[str, int]]:
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.relay", str(port), fake_url)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient() as client:
+            for _ in range(500):
+                try:
+                    await client.get(f"{url}/ping")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.02)
+        yield url, process.pid
+    finally:
+        process.terminate()
+        await process.wait()
+
+
+async def cpu_per_turn(pid: int, turns: object, count: int) -> tuple[list[Sample], float]:
+    """`count` sequential turns, and the server's CPU milliseconds per turn over them."""
+    before = cpu_seconds(pid)
+    samples = await sequential(turns, count)
+    return samples, (cpu_seconds(pid) - before) * 1000 / count
+
+
 async def seed(data_dir: Path) -> None:
     storage = await open_storage(StorageSettings(storage_backend=StorageBackend.LOCAL, data_dir=data_dir))
     try:
@@ -145,62 +201,87 @@ async def stored_messages(data_dir: Path, session_ids: list[str]) -> int:
         await storage.close()
 
 
-async def measure(data_dir: Path, api_url: str, fake_url: str) -> list[Row]:
+async def measure(data_dir: Path, api: tuple[str, int], fake_url: str, relay: tuple[str, int]) -> list[Row]:
+    (api_url, api_pid), (relay_url, relay_pid) = api, relay
     token = mint_local_token(settings=AuthSettings(), data_dir=data_dir, user_id=USER)
     limits = httpx.Limits(max_connections=300, max_keepalive_connections=300)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
-        for _ in range(20):  # warm both paths
+
+        def openai(prefix: str) -> object:
+            return lambda i: api_turn(client, api_url, token, "gpt-bench", f"{prefix}-{i}")
+
+        # The first turns under the same load as the rest (20 in flight), so that the memory baseline includes
+        # what concurrency itself takes (worker threads, connections) and the growth after it is per turn.
+        first, _ = await concurrent(openai("first"), MEMORY_FIRST, THROUGHPUT_IN_FLIGHT)
+        memory_first = resident_megabytes(api_pid)
+        for _ in range(20):  # warm the other paths
             await direct_turn(client, fake_url)
-            await api_turn(client, api_url, token, "gpt-bench", f"warm-{time.perf_counter_ns()}")
+            await relay_turn(client, relay_url)
         direct = await sequential(lambda i: direct_turn(client, fake_url), SEQUENTIAL)
-        through = await sequential(lambda i: api_turn(client, api_url, token, "gpt-bench", f"seq-{i}"), SEQUENTIAL)
-        local = await sequential(lambda i: api_turn(client, api_url, token, "local-echo", f"local-{i}"), 100)
-        direct_50, _ = await concurrent(lambda i: direct_turn(client, fake_url), 200, 50)
-        through_50, _ = await concurrent(lambda i: api_turn(client, api_url, token, "gpt-bench", f"c50-{i}"), 200, 50)
-        throughput, elapsed = await concurrent(
-            lambda i: api_turn(client, api_url, token, "gpt-bench", f"tp-{i}"), THROUGHPUT_TURNS, THROUGHPUT_IN_FLIGHT
+        relayed, relay_cpu = await cpu_per_turn(relay_pid, lambda i: relay_turn(client, relay_url), SEQUENTIAL)
+        through, api_cpu = await cpu_per_turn(api_pid, openai("seq"), SEQUENTIAL)
+        local, local_cpu = await cpu_per_turn(
+            api_pid, lambda i: api_turn(client, api_url, token, "local-echo", f"local-{i}"), 100
+        )
+        _, relay_elapsed = await concurrent(
+            lambda i: relay_turn(client, relay_url), THROUGHPUT_TURNS, THROUGHPUT_IN_FLIGHT
+        )
+        throughput, elapsed = await concurrent(openai("tp"), THROUGHPUT_TURNS, THROUGHPUT_IN_FLIGHT)
+        local_tp, local_elapsed = await concurrent(
+            lambda i: api_turn(client, api_url, token, "local-echo", f"ltp-{i}"), THROUGHPUT_TURNS, THROUGHPUT_IN_FLIGHT
         )
         burst_ids = [f"burst-{i}" for i in range(200)]
         burst, _ = await concurrent(lambda i: api_turn(client, api_url, token, "gpt-bench", burst_ids[i]), 200, 200)
+        made = MEMORY_FIRST + 2 * SEQUENTIAL + 100 + 2 * THROUGHPUT_TURNS + 200
+        rest, _ = await concurrent(openai("mem"), max(0, MEMORY_TOTAL - made), THROUGHPUT_IN_FLIGHT)
+        memory_last = resident_megabytes(api_pid)
     await asyncio.sleep(1.0)  # the last answers are stored as their streams end
     lost = 2 * len(burst_ids) - await stored_messages(data_dir, burst_ids)
 
-    direct_ttfb = [s.first_byte_ms for s in direct]
-    api_ttfb = [s.first_byte_ms for s in through]
+    def ttfb(samples: list[Sample], fraction: float) -> float:
+        return percentile([s.first_byte_ms for s in samples], fraction)
+
+    relay_p50, relay_p99 = ttfb(relayed, 0.5) - ttfb(direct, 0.5), ttfb(relayed, 0.99) - ttfb(direct, 0.99)
+    api_p50, api_p99 = ttfb(through, 0.5) - ttfb(direct, 0.5), ttfb(through, 0.99) - ttfb(direct, 0.99)
+    relay_tps, api_tps = THROUGHPUT_TURNS / relay_elapsed, THROUGHPUT_TURNS / elapsed
     streaming = [s for s in through if s.total_ms > s.first_byte_ms]
     deltas_per_second = median([s.deltas / ((s.total_ms - s.first_byte_ms) / 1000) for s in streaming])
+    phases = {
+        "first turns": first,
+        "provider alone": direct,
+        "bare relay": relayed,
+        "sequential turns": through,
+        "offline model": local,
+        "throughput": throughput,
+        "offline throughput": local_tp,
+        "memory run": rest,
+    }
+    failed = {name: sum(not s.ok for s in samples) for name, samples in phases.items()}
+    if any(failed.values()):
+        print("failed samples by run:", {name: count for name, count in failed.items() if count})
     return [
-        Row("provider alone: time to first byte p50", median(direct_ttfb), None, "ms"),
-        Row("provider alone: time to first byte p99", percentile(direct_ttfb, 0.99), None, "ms"),
-        Row("through /invocations: time to first byte p50", median(api_ttfb), None, "ms"),
-        Row("through /invocations: time to first byte p99", percentile(api_ttfb, 0.99), None, "ms"),
-        Row("turn overhead over the provider's TTFB, p50", median(api_ttfb) - median(direct_ttfb), 4, "ms"),
+        Row("provider alone: time to first byte p50", ttfb(direct, 0.5), None, "ms"),
+        Row("bare relay: first delta added over the provider, p50", relay_p50, None, "ms"),
+        Row("bare relay: first delta added over the provider, p99", relay_p99, None, "ms"),
+        Row("turn: first delta added over the provider, p50", api_p50, relay_p50 + 1, "ms"),
+        Row("turn: first delta added over the provider, p99", api_p99, relay_p99 + 3, "ms"),
+        Row("bare relay: server CPU per turn", relay_cpu, None, "ms"),
+        Row("turn: server CPU per 64-delta turn (storage included)", api_cpu, 1.5 * relay_cpu, "ms"),
+        Row(f"bare relay: turns per second ({THROUGHPUT_IN_FLIGHT} in flight)", relay_tps, None, "/s", True),
+        Row(f"turn: turns per second ({THROUGHPUT_IN_FLIGHT} in flight)", api_tps, relay_tps * 2 / 3, "/s", True),
+        Row(f"turn: memory growth, turn {MEMORY_FIRST} to turn {MEMORY_TOTAL}", memory_last - memory_first, 10, "MB"),
+        Row("turn: deltas per second within a turn (median)", deltas_per_second, None, "/s"),
+        Row("offline model: first delta p50 (no provider)", ttfb(local, 0.5), None, "ms"),
+        Row("offline model: server CPU per turn (10 deltas)", local_cpu, None, "ms"),
         Row(
-            "turn overhead over the provider's TTFB, p99",
-            percentile(api_ttfb, 0.99) - percentile(direct_ttfb, 0.99),
-            10,
-            "ms",
-        ),
-        Row("local provider: time to first byte p50", median([s.first_byte_ms for s in local]), None, "ms"),
-        Row("deltas per second within a turn (median)", deltas_per_second, None, "/s"),
-        Row(f"turns per second ({THROUGHPUT_IN_FLIGHT} in flight)", THROUGHPUT_TURNS / elapsed, 400, "/s", True),
-        Row(
-            "50 in flight: TTFB p50 / direct p50 at 50 in flight",
-            median([s.first_byte_ms for s in through_50]) / median([s.first_byte_ms for s in direct_50]),
+            f"offline model: turns per second ({THROUGHPUT_IN_FLIGHT} in flight)",
+            THROUGHPUT_TURNS / local_elapsed,
             None,
-            "x",
-        ),
-        Row(
-            "50 in flight: TTFB p50 / sequential direct p50",
-            median([s.first_byte_ms for s in through_50]) / median(direct_ttfb),
-            5,
-            "x",
+            "/s",
         ),
         Row("200 concurrent turns: errors", sum(not s.ok for s in burst), 0, ""),
         Row("200 concurrent turns: lost messages (in storage)", lost, 0, ""),
-        Row(
-            "errors in all other runs", sum(not s.ok for s in direct + through + local + through_50 + throughput), 0, ""
-        ),
+        Row("errors in all other runs", sum(failed.values()), 0, ""),
     ]
 
 
@@ -210,9 +291,10 @@ async def run() -> None:
         await seed(data_dir)
         async with fake_provider() as fake_url:
             environment = {"OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": fake_url, "LOG_LEVEL": "WARNING"}
-            with service_process("inference", data_dir, **environment) as (api_url, _, _):
-                rows = await measure(data_dir, api_url, fake_url)
-    print_table("Chat turns through HTTP (local backend, OpenAI fake streaming 64 deltas with no delay)", rows)
+            async with relay_process(fake_url) as relay:
+                with service_process("inference", data_dir, **environment) as (api_url, process, _):
+                    rows = await measure(data_dir, (api_url, process.pid), fake_url, relay)
+    print_table("Chat turns through HTTP beside a bare relay (local backend, OpenAI fake: 64 deltas, no delay)", rows)
     print(json.dumps({row.figure: round(row.measured, 3) for row in rows}))
 
 

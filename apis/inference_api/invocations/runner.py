@@ -80,17 +80,29 @@ class TurnRun:
             return
 
     async def relay(self) -> AsyncIterator[str]:
-        """The frames for the client, with keep-alive comments; a client that goes away interrupts the turn."""
+        """The frames for the client, with keep-alive comments; a client that goes away interrupts the turn.
+
+        The frames queued by the time the relay runs leave together, as one write. A keep-alive timer is armed
+        only while the relay waits on an empty queue (one timer handle, not a timeout task per frame)."""
+        loop = asyncio.get_running_loop()
         try:
             while True:
-                try:
-                    item = await asyncio.wait_for(self.frames.get(), self.keepalive_seconds)
-                except TimeoutError:
-                    yield KEEP_ALIVE
-                    continue
-                if item is _END:
+                if self.frames.empty():
+                    timer = loop.call_later(self.keepalive_seconds, self.frames.put_nowait, KEEP_ALIVE)
+                    try:
+                        batch = [await self.frames.get()]
+                    finally:
+                        timer.cancel()
+                else:
+                    batch = []
+                while not self.frames.empty():
+                    batch.append(self.frames.get_nowait())
+                if _END in batch:
+                    ready = batch[: batch.index(_END)]
+                    if ready:
+                        yield "".join(cast("list[str]", ready))
                     return
-                yield item
+                yield "".join(cast("list[str]", batch))
         finally:
             if not self.finished:
                 self.client_gone = True
@@ -194,10 +206,12 @@ class TurnRun:
 
     async def _on_agent_event(self, event: dict[str, Any]) -> None:
         if "event" in event:
+            sent_before = self.call_first_byte_ms is not None
             self._on_model_event(event["event"])
-            # When the provider's bytes are already buffered, the SDK hands over chunk after chunk
-            # without waiting: let the relay send what was queued before parsing the next one.
-            await asyncio.sleep(0)
+            if not sent_before and self.call_first_byte_ms is not None:
+                # The first delta goes out before the rest of an already buffered stream is parsed; later
+                # frames wait for the relay's next turn and leave in batches.
+                await asyncio.sleep(0)
         elif "message" in event:
             await self._on_message(event["message"])
 
