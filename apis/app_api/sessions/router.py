@@ -6,26 +6,31 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from apis.app_api.deps import AppSettings, BlobsStore, CurrentUser, FilesRepo, SessionsRepo
+from apis.app_api.deps import AppSettings, CurrentUser, SessionsRepo, StorageDep
 from apis.app_api.sessions.dependencies import OwnedSession, SessionIdPath
 from apis.app_api.sessions.message_wire import message_read
 from apis.app_api.sessions.schemas import BulkDeleteIn, BulkDeleteOut, BulkDeleteRow, MessagePage, SessionPage
 from apis.app_api.updates import merged_record_validated
-from apis.shared.files import BlobStore, FileRepository
 from apis.shared.files import service as files_service
+from apis.shared.memory import service as memory_service
 from apis.shared.sessions import SessionChanges, SessionMetadata
 from apis.shared.sessions import messages as messages_service
 from apis.shared.sessions import metadata as sessions_service
 from apis.shared.sessions.metadata import BeforeDelete
+from apis.shared.storage import Storage
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 
 
-def _attachments_remover(files: FileRepository, blobs: BlobStore, user_id: str) -> BeforeDelete:
-    """Deletes a session's attachments; a failure to delete bytes is a 503 and the session stays for a retry."""
+def _leftovers_remover(storage: Storage, user_id: str) -> BeforeDelete:
+    """Deletes a session's attachments and its memory summaries; a failure is a 503 and the session stays for a
+    retry (each step is safe to repeat)."""
 
     async def remove(session_id: str) -> None:
-        await files_service.delete_session_files(files=files, blobs=blobs, user_id=user_id, session_id=session_id)
+        await files_service.delete_session_files(
+            files=storage.files, blobs=storage.blobs, user_id=user_id, session_id=session_id
+        )
+        await memory_service.forget_session(storage.memories, user_id=user_id, session_id=session_id)
 
     return remove
 
@@ -56,14 +61,15 @@ async def list_sessions(
 
 @router.post("/bulk-delete", response_model=BulkDeleteOut)
 async def bulk_delete_sessions(
-    body: BulkDeleteIn, user: CurrentUser, sessions: SessionsRepo, files: FilesRepo, blobs: BlobsStore
+    body: BulkDeleteIn, user: CurrentUser, sessions: SessionsRepo, storage: StorageDep
 ) -> BulkDeleteOut:
-    """Delete up to 20 sessions with their attachments; each row says whether its session was deleted."""
+    """Delete up to 20 sessions with their attachments and summaries; each row says whether its session was
+    deleted."""
     results = await sessions_service.bulk_delete(
         sessions=sessions,
         user_id=user.user_id,
         session_ids=body.session_ids,
-        before_delete=_attachments_remover(files, blobs, user.user_id),
+        before_delete=_leftovers_remover(storage, user.user_id),
     )
     rows = [BulkDeleteRow(session_id=r.session_id, success=r.success, error=r.error) for r in results]
     deleted = sum(row.success for row in rows)
@@ -88,14 +94,15 @@ async def put_session_metadata(
 
 @router.delete("/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_session(
-    session_id: SessionIdPath, user: CurrentUser, sessions: SessionsRepo, files: FilesRepo, blobs: BlobsStore
+    session_id: SessionIdPath, user: CurrentUser, sessions: SessionsRepo, storage: StorageDep
 ) -> Response:
-    """Delete the session, its messages and its attachments (bytes and records; their quota is released)."""
+    """Delete the session, its messages, its attachments (bytes and records; their quota is released) and its
+    memory summaries."""
     await sessions_service.delete(
         sessions=sessions,
         user_id=user.user_id,
         session_id=session_id,
-        before_delete=_attachments_remover(files, blobs, user.user_id),
+        before_delete=_leftovers_remover(storage, user.user_id),
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -157,3 +157,12 @@ async def remember(
             return stored
         # Another writer replaced or deleted it meanwhile: read again, and merge with what it left.
     return await memories.add(record, max_per_kind=settings.memory_max_records_per_user)
+
+
+async def forget_session(memories: MemoryRepository, *, user_id: str, session_id: str) -> int:
+    """Remove the summaries of a session that is being deleted: they describe a conversation that no longer
+    exists. Preferences and facts learnt in it are about the user, not the conversation, and stay."""
+    summaries = await memories.list_records(user_id, [MemoryKind.SUMMARY], limit=EVERY_RECORD, session_id=session_id)
+    for record in summaries:
+        await memories.delete(user_id, record.record_id)
+    return len(summaries)
