@@ -47,13 +47,14 @@ from e2e.cost_pages import (
     quota_tier,
     user_costs,
 )
+from e2e.memory_page import delete_the_fact, fact_on_memories_page, state_a_fact
 from e2e.tool_pages import tool_catalogue, tool_made_public
 from tests.fakes.oidc_server import FakeOidcState, running_oidc_provider
 from tests.fakes.server import RunningFake
 
-# Routes of features with issues of their own (memory, OAuth connections): the client calls them on some pages,
-# and their 404s are expected until those issues land.
-NOT_BUILT_YET = re.compile(r"/(memory|oauth|admin/oauth-providers)(/|\?|$)")
+# Routes of features with issues of their own (OAuth connections): the client calls them on some pages, and their
+# 404s are expected until that issue lands.
+NOT_BUILT_YET = re.compile(r"/(oauth|admin/oauth-providers)(/|\?|$)")
 EMPLOYEE_NUMBER_CLAIM = "http://schemas.boisestate.edu/claims/employeenumber"
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -452,6 +453,9 @@ async def drive_local(browser: Browser, run: Run, client: str, folder: Path) -> 
     await run.step(page, "admin: quota inspector", lambda: quota_inspector(page, client, quota))
     await run.step(page, "admin: tool catalogue", lambda: tool_catalogue(page, client))
     await run.step(page, "admin: a tool made public through the form", lambda: tool_made_public(page, client))
+    await run.step(page, "memory: a fact stated in a chat", lambda: state_a_fact(page, client))
+    await run.step(page, "memory: the fact on the memories page", lambda: fact_on_memories_page(page, client))
+    await run.step(page, "memory: deleted through the page", lambda: delete_the_fact(page, client))
     await page.close()
 
 
