@@ -73,6 +73,9 @@ class _Connection(sqlite3.Connection):
     writes: WriteHealth
 
 
+PAGE_CACHE_KIB = 256
+
+
 class SqliteDatabase:
     """Hands each worker thread its own connection to one database file.
 
@@ -107,6 +110,10 @@ class SqliteDatabase:
         connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
         connection.execute("PRAGMA foreign_keys = ON")
         connection.execute("PRAGMA synchronous = NORMAL")
+        # Each worker thread has a connection of its own (up to anyio's 40), each with its own page cache: SQLite's
+        # 2 MB default grew the inference API by tens of MB under load as the file grew. 256 KB each keeps hot
+        # index pages; the operating system's file cache holds the rest (bench.turns: 12 MB less after 4,000 turns).
+        connection.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
         with self._lock:
             self._connections.append(connection)
         return connection
