@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -23,33 +23,10 @@ from tests.helpers import parse_sse, random_session_id, random_user_id
 pytestmark = pytest.mark.dynamodb
 
 
-@pytest.fixture
-async def services_and_server(
-    moto_server_url: str, tmp_path: Path
-) -> AsyncIterator[tuple[Services, SerializedMotoServer]]:
-    """Both services on a moto server of their own, which the test may stop (moto keeps state in-process)."""
-    server = SerializedMotoServer()
-    server.start()
-    table, bucket = unique_storage_names()
-    storage = StorageSettings(
-        storage_backend=StorageBackend.DYNAMODB,
-        aws_endpoint_url=server.url,
-        dynamodb_table_name=table,
-        s3_bucket_name=bucket,
-        data_dir=tmp_path,
-    )
-    await initialize_storage(storage)
-    try:
-        async with open_services(service_settings(storage)) as services:
-            yield services, server
-    finally:
-        server.stop()  # stopping twice is harmless: the second finds the loop already ended
-
-
 async def test_every_storage_route_is_503_when_dynamodb_goes_away(
-    services_and_server: tuple[Services, SerializedMotoServer],
+    services_on_own_moto: tuple[Services, SerializedMotoServer],
 ) -> None:
-    services, server = services_and_server
+    services, server = services_on_own_moto
     user, session_id = random_user_id(), random_session_id()
     headers = services.auth(user)
     turn = await services.inference.post(

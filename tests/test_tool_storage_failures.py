@@ -2,46 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from apis.shared.config import StorageBackend, StorageSettings
-from apis.shared.storage import initialize_storage
-from tests.fixtures.moto import SerializedMotoServer, unique_storage_names
+from tests.fixtures.moto import SerializedMotoServer
 from tests.fixtures.services import Services, open_services, service_settings
 from tests.helpers import local_storage_settings, random_session_id, random_user_id
 from tests.storage_locks import write_locked
 
 
-@pytest.fixture
-async def dynamo_services(moto_server_url: str, tmp_path: Path) -> AsyncIterator[tuple[Services, SerializedMotoServer]]:
-    """Both services on a moto server of their own, which the test stops (`moto_server_url` sets the fake
-    credentials)."""
-    server = SerializedMotoServer()
-    server.start()
-    table, bucket = unique_storage_names()
-    storage = StorageSettings(
-        storage_backend=StorageBackend.DYNAMODB,
-        aws_endpoint_url=server.url,
-        dynamodb_table_name=table,
-        s3_bucket_name=bucket,
-        data_dir=tmp_path,
-    )
-    await initialize_storage(storage)
-    try:
-        async with open_services(service_settings(storage)) as services:
-            yield services, server
-    finally:
-        server.stop()
-
-
 @pytest.mark.dynamodb
 async def test_every_tool_route_is_503_when_dynamodb_goes_away(
-    dynamo_services: tuple[Services, SerializedMotoServer],
+    services_on_own_moto: tuple[Services, SerializedMotoServer],
 ) -> None:
-    services, server = dynamo_services
+    services, server = services_on_own_moto
     admin = services.auth_as("root", roles=["admin"])
     user = services.auth_as(random_user_id(), roles=["admin"])
     assert (await services.app.get("/tools/", headers=user)).status_code == 200

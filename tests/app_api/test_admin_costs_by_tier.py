@@ -11,12 +11,10 @@ from pathlib import Path
 import pytest
 
 from apis.shared.clock import to_iso, utc_now
-from apis.shared.config import StorageBackend, StorageSettings
 from apis.shared.costs import CostEntry, this_month, today
 from apis.shared.sessions import TokenUsage
-from apis.shared.storage import Storage, initialize_storage
-from tests.fixtures.moto import SerializedMotoServer, unique_storage_names
-from tests.fixtures.services import Services, open_services, service_settings
+from apis.shared.storage import Storage
+from tests.fixtures.services import Services, on_own_moto, open_services, service_settings
 from tests.helpers import BACKENDS, local_storage_settings, random_user_id
 
 ROUTE = "/admin/costs/by-tier"
@@ -163,26 +161,13 @@ async def services_and_outage(
 
             yield services, close
         return
-    server = SerializedMotoServer()
-    server.start()
-    table, bucket = unique_storage_names()
-    storage = StorageSettings(
-        storage_backend=StorageBackend.DYNAMODB,
-        aws_endpoint_url=server.url,
-        dynamodb_table_name=table,
-        s3_bucket_name=bucket,
-        data_dir=tmp_path,
-    )
-    await initialize_storage(storage)
-    try:
-        async with open_services(service_settings(storage)) as services:
+    request.getfixturevalue("moto_server_url")  # the fake credentials
+    async with on_own_moto(tmp_path) as (services, server):
 
-            async def stop() -> None:
-                server.stop()
+        async def stop() -> None:
+            server.stop()
 
-            yield services, stop
-    finally:
-        server.stop()
+        yield services, stop
 
 
 async def test_a_storage_failure_is_503(services_and_outage: tuple[Services, Callable[[], Awaitable[None]]]) -> None:
