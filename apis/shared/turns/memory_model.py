@@ -19,12 +19,11 @@ from apis.shared.errors import ProviderError, ProviderUnavailableError
 from apis.shared.memory import MemoryKind
 from apis.shared.models import ManagedModel, ModelRepository
 from apis.shared.providers.chat_models import TurnOptions, build_chat_model
-from apis.shared.providers.failures import provider_failure
-from apis.shared.sessions import TokenUsage
 from apis.shared.turns.metering import meter_call
+from apis.shared.turns.model_call import complete
 
 if TYPE_CHECKING:
-    from strands.models import Model
+    pass
 
 # The offline model as the memory model when MEMORY_MODEL_ID is unset: not a catalogue record, and free.
 OFFLINE_MEMORY_MODEL = ManagedModel(
@@ -81,29 +80,12 @@ class MemoryModel:
             inference=self.settings.inference,
             region=self.settings.storage.aws_region,
         )
-        text, usage = await _call(chat_model, self.model.provider, instructions, json.dumps(payload))
+        text, usage = await complete(
+            chat_model, provider=self.model.provider, instructions=instructions, text=json.dumps(payload)
+        )
         if self.model.provider != "local":  # the offline model is free, as its titles are
             await meter_call(costs=self.costs, user_id=self.user_id, model=self.model, usage=usage)
         return parse_items(text)
-
-
-async def _call(chat_model: Model, provider: str, instructions: str, text: str) -> tuple[str, TokenUsage]:
-    messages: Any = [{"role": "user", "content": [{"text": text}]}]
-    pieces: list[str] = []
-    usage = TokenUsage()
-    try:
-        async for event in chat_model.stream(messages, system_prompt=instructions):
-            delta = event.get("contentBlockDelta", {}).get("delta", {})
-            if "text" in delta:
-                pieces.append(delta["text"])
-            if "metadata" in event:
-                usage = TokenUsage.model_validate(event["metadata"].get("usage", {}))
-    except Exception as exc:
-        failure = provider_failure(exc, provider)
-        if failure is None:
-            raise
-        raise failure from exc
-    return "".join(pieces), usage
 
 
 def parse_items(text: str) -> list[MemoryItem]:

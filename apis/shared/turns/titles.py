@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from apis.shared.config import Settings
 from apis.shared.costs import CostRepository
 from apis.shared.errors import ProviderError, ProviderUnavailableError
 from apis.shared.models import ManagedModel, ModelRepository
 from apis.shared.providers.chat_models import TurnOptions, build_chat_model
-from apis.shared.providers.failures import provider_failure
 from apis.shared.sessions import TokenUsage
 from apis.shared.turns.metering import meter_call
+from apis.shared.turns.model_call import complete
 
 if TYPE_CHECKING:
     from strands.models import Model
@@ -60,22 +60,8 @@ async def generate_title(*, chat_model: Model, provider: str, text: str) -> Gene
     """A title for a conversation opening with `text`; ProviderError if the model fails or says nothing."""
     if provider == "local":
         return GeneratedTitle(opening_words(text), None)
-    messages: Any = [{"role": "user", "content": [{"text": text[:4000]}]}]
-    pieces: list[str] = []
-    usage = TokenUsage()
-    try:
-        async for event in chat_model.stream(messages, system_prompt=TITLE_INSTRUCTIONS):
-            delta = event.get("contentBlockDelta", {}).get("delta", {})
-            if "text" in delta:
-                pieces.append(delta["text"])
-            if "metadata" in event:
-                usage = TokenUsage.model_validate(event["metadata"].get("usage", {}))
-    except Exception as exc:
-        failure = provider_failure(exc, provider)
-        if failure is None:
-            raise
-        raise failure from exc
-    title = clean_title("".join(pieces))
+    answer, usage = await complete(chat_model, provider=provider, instructions=TITLE_INSTRUCTIONS, text=text[:4000])
+    title = clean_title(answer)
     if not title:
         raise ProviderError("the model gave no title", code="provider_error")
     return GeneratedTitle(title, usage)
