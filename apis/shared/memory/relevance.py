@@ -1,10 +1,9 @@
 """How relevant a memory is to a query, lexically, from 0 (no word in common) to 1, and what makes two records the
 same memory.
 
-Memory cannot use the knowledge bases' lexical module (assistants is a peer layer), and it needs less: a user
-holds at most MEMORY_MAX_RECORDS_PER_USER records of a kind, so a search scores each of them here rather than
-through an index. Words are normalised as there (NFKC, lower case, English stop words dropped, Snowball stems:
-"deploys" matches "deploy"), and the score is a weighted overlap coefficient:
+Memory needs less than the knowledge bases' index: a user holds at most MEMORY_MAX_RECORDS_PER_USER records of a
+kind, so a search scores each of them here rather than through an index. Words are normalised as there
+(apis/shared/text_terms.py: "deploys" matches "deploy"), and the score is a weighted overlap coefficient:
 
     score(Q, D) = w(Q ∩ D) / min(w(Q), w(D))
 
@@ -21,51 +20,25 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from functools import lru_cache
-
-import snowballstemmer
+from collections.abc import Iterable, Sequence
 
 from apis.shared.memory.models import MemoryRecord, ScoredMemory
+from apis.shared.text_terms import stems
 
-_WORD = re.compile(r"[^\W_]+")
 _SPACE = re.compile(r"\s+")
-_MAX_WORD_CHARS = 40
 # A pasted page as a query would otherwise compare thousands of words against every record.
 MAX_QUERY_TERMS = 64
-_STOP_WORDS_TEXT = """
-    a about above after again against all am an and any are as at be because been before being below between
-    both but by can could did do does doing down during each few for from further had has have having he her
-    here hers herself him himself his how i if in into is it its itself just me more most my myself no nor
-    not now of off on once only or other our ours ourselves out over own same she should so some such than
-    that the their theirs them themselves then there these they this those through to too under until up very
-    was we were what when where which while who whom why will with would you your yours yourself yourselves
-"""
-_STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
-_stemmer = snowballstemmer.stemmer("english")
 _DECIMALS = 4
-
-
-@lru_cache(maxsize=65_536)
-def _stem(word: str) -> str:
-    stemmed: str = _stemmer.stemWord(word)
-    return stemmed
-
-
-def _stems(text: str) -> Iterator[str]:
-    for word in _WORD.findall(unicodedata.normalize("NFKC", text).lower()):
-        if len(word) <= _MAX_WORD_CHARS and word not in _STOP_WORDS:
-            yield _stem(word)
 
 
 def terms(text: str) -> frozenset[str]:
     """The distinct stemmed words of `text`, stop words left out."""
-    return frozenset(_stems(text))
+    return frozenset(stems(text))
 
 
 def query_terms(text: str) -> frozenset[str]:
     """The terms of a query, at most MAX_QUERY_TERMS (the first ones)."""
-    return frozenset(list(dict.fromkeys(_stems(text)))[:MAX_QUERY_TERMS])
+    return frozenset(list(dict.fromkeys(stems(text)))[:MAX_QUERY_TERMS])
 
 
 def normalized(text: str) -> str:
