@@ -374,3 +374,29 @@ async def test_the_admin_routes_are_for_admins(services: Services, method: str, 
 async def test_the_user_routes_need_a_token(services: Services, path: str) -> None:
     assert (await services.app.get(path)).status_code == 401
     assert (await services.app.get(path, headers={"Authorization": "Bearer forged.token.here"})).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("PUT", "/tools/preferences", {"preferences": {"calculator": "maybe"}}),
+        ("PUT", "/tools/preferences", {"preferences": {"Not An Id": True}}),
+        ("PUT", "/tools/preferences", {}),
+        ("GET", "/tools/catalog?category=spaceships", None),
+        ("GET", "/tools/available?category=spaceships", None),
+        ("GET", "/admin/tools/?status=gone", None),
+        ("PUT", "/admin/tools/calculator", {"protocol": "a2a"}),
+        ("PUT", "/admin/tools/calculator/roles", {"appRoleIds": ["Bad Role"]}),
+    ],
+)
+async def test_malformed_requests_are_422_and_change_nothing(
+    services: Services, method: str, path: str, body: Any
+) -> None:
+    headers = admin(services)
+    before = (await services.app.get("/admin/tools/calculator", headers=headers)).json()
+
+    response = await services.app.request(method, path, json=body, headers=headers)
+
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "validation_error"
+    assert (await services.app.get("/admin/tools/calculator", headers=headers)).json() == before

@@ -26,3 +26,8 @@ def granted_by(tool: ToolRecord, permissions: EffectivePermissions) -> list[str]
 
 def may_use(tool: ToolRecord, permissions: EffectivePermissions) -> bool:
     return bool(granted_by(tool, permissions))
+
+
+def is_granted(tool_id: str, tool: ToolRecord | None, permissions: EffectivePermissions) -> bool:
+    """The grant alone, whatever the tool's status or existence: what tells a 403 from a 400 in a turn."""
+    return (tool is not None and tool.is_public) or permissions.allows_tool(tool_id)

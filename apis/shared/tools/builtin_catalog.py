@@ -10,34 +10,26 @@ that nobody is offered a tool that cannot run).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from apis.shared.clock import now_iso
 from apis.shared.config import ToolsSettings
-from apis.shared.tools import catalog
+from apis.shared.tools import BUILTIN_BY_ID, catalog
+from apis.shared.tools.builtin import BuiltinTool
 from apis.shared.tools.exceptions import ToolExists
 from apis.shared.tools.models import ToolCategory, ToolProtocol, ToolRecord, ToolStatus
 from apis.shared.tools.repository import ToolRepository
-
-if TYPE_CHECKING:
-    from apis.shared.tools.builtin import BuiltinTool
 
 logger = logging.getLogger(__name__)
 # Built-ins that are on for a user until they switch them off (the reference's defaults).
 ENABLED_BY_DEFAULT = frozenset({"calculator", "fetch_url_content"})
 
 
-def builtin_tools() -> dict[str, BuiltinTool]:
+def builtin_tools() -> Mapping[str, BuiltinTool]:
     """Every built-in tool of this version, by id (their code is loaded only when a turn builds one)."""
-    from apis.shared.tools.builtin import BUILTIN_SPECS
-
-    return {spec.tool_id: spec for spec in BUILTIN_SPECS}
-
-
-def is_available(spec: BuiltinTool, settings: ToolsSettings) -> bool:
-    """Whether this deployment can run the tool (web search needs WEB_SEARCH_URL)."""
-    return spec.available(settings)
+    return BUILTIN_BY_ID
 
 
 def builtin_record(spec: BuiltinTool, *, created_by: str | None = None) -> ToolRecord:
@@ -123,4 +115,4 @@ def deployment_runs(tool: ToolRecord, settings: ToolsSettings) -> bool:
     if tool.is_mcp_server:
         return True
     spec = builtin_tools().get(tool.tool_id)
-    return spec is not None and is_available(spec, settings)
+    return spec is not None and spec.available(settings)

@@ -21,7 +21,7 @@ from apis.shared.config import ToolsSettings
 from apis.shared.errors import ForbiddenError, RuleViolation
 from apis.shared.rbac import EffectivePermissions
 from apis.shared.tools import load_tool
-from apis.shared.tools.access import may_use
+from apis.shared.tools.access import is_granted, may_use
 from apis.shared.tools.mcp.connection import McpConnection
 from apis.shared.tools.mcp.secrets import SecretBox
 from apis.shared.tools.mcp_servers import connection_for
@@ -103,7 +103,7 @@ class TurnToolbox:
     def _checked(self, tool_id: str, tool: ToolRecord | None, permissions: EffectivePermissions) -> ToolRecord:
         if tool is not None and may_use(tool, permissions):
             return tool
-        if not permissions.allows_tool(tool_id) and not (tool is not None and tool.is_public):
+        if not is_granted(tool_id, tool, permissions):
             raise ForbiddenError(f"tool {tool_id!r} is not allowed for your roles", code="tool_not_allowed")
         if tool is None:
             raise RuleViolation(f"unknown tool {tool_id!r}", code="unknown_tool")
