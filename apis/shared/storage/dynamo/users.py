@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from apis.shared.pagination import Page, decode_token, encode_token
 from apis.shared.storage.dynamo import schema
 from apis.shared.storage.dynamo import user_items as codec
-from apis.shared.storage.dynamo.client import Item, Table, serialize, set_expression
+from apis.shared.storage.dynamo.client import Item, Table, backoff, serialize, set_expression
 from apis.shared.storage.records import read_or_raise, read_or_skip
 from apis.shared.users.models import UserLogin, UserProfile, UserStatus
 
@@ -25,7 +25,10 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import QueryInputTypeDef, TransactWriteItemTypeDef
 
 _FILTERED_PAGE_SIZE = 100  # a filtered list reads this many profiles a page, as most may not match
-_RECOUNT_ATTEMPTS = 5  # a sign-in racing another change of the same profile's domain reads it again
+# A sign-in racing another change of the same profile's domain reads it again. Each failed condition means a
+# rival's write landed, so contenders finish one by one: ten rounds, spread by jittered backoff, outlast the
+# handful of simultaneous sign-ins a single user can make (six alternating domains needed six under moto).
+_RECOUNT_ATTEMPTS = 10
 _CURSOR = ("userId",)
 KIND = "user profile"
 Expression = tuple[str, dict[str, str], Item]
@@ -72,7 +75,9 @@ class DynamoUserRepository:
     async def _upsert_and_recount(self, login: UserLogin, at: str, domain: str) -> None:
         """Write a new profile, or one whose domain changed or was never counted, with its domain counts, in one
         transaction conditioned on the count it read; another change in between makes it read again."""
-        for _ in range(_RECOUNT_ATTEMPTS):
+        for attempt in range(_RECOUNT_ATTEMPTS):
+            if attempt:
+                await backoff(attempt - 1)
             stored = await self._item(login.user_id)
             was = stored[codec.COUNTED_DOMAIN]["S"] if stored and codec.COUNTED_DOMAIN in stored else None
             expression, names, values = _login_update(login, at, domain)
