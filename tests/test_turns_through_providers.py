@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.scripts import Fail, StreamError, Text, ToolCall, Usage
+from tests.fakes.scripts import Fail, MaxTokens, Reasoning, StreamError, Text, ToolCall, Usage
 from tests.fakes.server import FakeProviderState
 from tests.fixtures.providers import MODEL_IDS, PROVIDERS
 from tests.fixtures.services import Services
@@ -146,3 +146,59 @@ async def test_a_later_turn_sends_the_history(cloud: tuple[Services, dict[str, F
     assert "first question" in second
     assert "First answer." in second
     assert "second question" in second
+
+
+# A turn without tools is one model call (turn_events.py); with tools it runs in Strands' agent loop. What a
+# client sees and what is stored must not tell them apart.
+TOOLS_OR_NOT = [pytest.param([], id="one-call"), pytest.param(["calculator"], id="agent-loop")]
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("enabled_tools", TOOLS_OR_NOT)
+async def test_an_answer_cut_at_the_output_limit_is_stored_and_reported(
+    cloud: tuple[Services, dict[str, FakeProviderState]], provider: str, enabled_tools: list[str]
+) -> None:
+    services, fakes = cloud
+    fakes[provider].script.add(Text("A long answer that"), MaxTokens(), Usage(40, 200))
+    headers = services.auth_as("root", roles=["admin"])
+
+    response, session_id = await turn(services, headers, provider, enabled_tools=enabled_tools)
+
+    assert response.status_code == 200, response.text
+    events = parse_sse(response.text)
+    names = [name for name, _ in events]
+    assert names[-2:] == ["stream_error", "done"], response.text
+    assert events[-2][1]["code"] == "max_tokens_reached"
+    assert ("message_stop", {"stopReason": "max_tokens"}) in events
+    assert text_of(events) == "A long answer that"
+    history = (await services.app.get(f"/sessions/{session_id}/messages", headers=headers)).json()["messages"]
+    answer = history[1]
+    assert answer["content"] == [{"type": "text", "text": "A long answer that"}]
+    assert answer["metadata"]["tokenUsage"]["outputTokens"] == 200
+    assert answer["metadata"]["cost"] > 0
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_one_call_and_the_agent_loop_stream_and_store_the_same_answer(
+    cloud: tuple[Services, dict[str, FakeProviderState]], provider: str
+) -> None:
+    services, fakes = cloud
+    headers = services.auth_as("root", roles=["admin"])
+    seen = []
+    for enabled_tools in ([], ["calculator"]):
+        fakes[provider].script.add(
+            Reasoning("Think first."), Text("Then "), Text("answer."), Usage(30, 12, cache_read=5)
+        )
+        response, session_id = await turn(services, headers, provider, enabled_tools=enabled_tools)
+        assert response.status_code == 200, response.text
+        events = [(name, data) for name, data in parse_sse(response.text) if name != "message_start"]
+        metadata = [data for name, data in events if name == "metadata"]
+        for data in metadata:
+            data["metrics"] = {}  # timings differ from run to run
+        history = (await services.app.get(f"/sessions/{session_id}/messages", headers=headers)).json()["messages"]
+        stored = {key: history[1][key] for key in ("role", "content", "status")}
+        stored["usage"] = history[1]["metadata"]["tokenUsage"]
+        stored["cost"] = history[1]["metadata"]["cost"]
+        seen.append((events, stored))
+    assert seen[0] == seen[1]
+    assert any(block["type"] == "reasoningContent" for block in seen[0][1]["content"])

@@ -1,4 +1,5 @@
-"""Runs a prepared turn with a Strands agent in a task of its own, and hands SSE frames to the response.
+"""Runs a prepared turn in a task of its own (turn_events.py: one model call, or Strands' agent loop when the
+turn has tools), and hands SSE frames to the response.
 
 The task owns the turn: it stores every message as it completes, so the response is only a relay. That is
 what makes a client's disconnect safe to handle: the relay stops, tells the task, and the task stores what
@@ -12,11 +13,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import aclosing
 from typing import Any, cast
 
 from apis.inference_api.invocations.answer_writer import AnswerWriter
+from apis.inference_api.invocations.turn_events import turn_events
 from apis.inference_api.invocations.turn_store import TurnStore
 from apis.inference_api.ping import ActiveTurns
 from apis.shared.background import BackgroundTasks
@@ -186,21 +188,8 @@ class TurnRun:
         self._emit("done", {})
 
     async def _stream_agent(self) -> None:
-        from strands import Agent  # loaded at the first turn, or earlier by the service's warm-up
-        from strands.agent.conversation_manager import NullConversationManager
-
-        agent = Agent(
-            model=self.turn.chat_model,
-            messages=cast("Any", self.turn.history),
-            tools=self.turn.tools,
-            system_prompt=self.turn.system_prompt,
-            callback_handler=None,
-            conversation_manager=NullConversationManager(),
-            retry_strategy=None,
-        )
         # Closed here, in this task, whatever happens: the agent's spans must end where they began.
-        stream = cast("AsyncGenerator[dict[str, Any], None]", agent.stream_async(cast("Any", self.turn.prompt)))
-        async with aclosing(stream) as events:
+        async with aclosing(turn_events(self.turn)) as events:
             async for event in events:
                 await self._on_agent_event(event)
 
