@@ -21,6 +21,7 @@ from apis.shared.auth.local_keys import LocalKeyPair, load_or_create_key_pair
 from apis.shared.auth.models import AuthenticatedUser, ClaimNames, user_from_claims
 from apis.shared.auth.oidc_discovery import IdentityProviderUnavailable, fetch_discovery_document
 from apis.shared.auth.tokens import LOCAL_ALGORITHM
+from apis.shared.auth.verified_tokens import VerifiedTokens
 from apis.shared.config import AuthMode, AuthSettings, Settings
 from apis.shared.errors import AuthenticationError, ConfigurationError
 
@@ -42,9 +43,13 @@ class LocalTokenValidator:
     def __init__(self, settings: AuthSettings, key_pair: LocalKeyPair) -> None:
         self._settings = settings
         self._key_pair = key_pair
+        self._verified = VerifiedTokens(leeway_seconds=settings.oidc_leeway_seconds)
 
     async def validate(self, token: str) -> AuthenticatedUser:
-        """Check the token; ECDSA verification is CPU work of microseconds, so no worker thread."""
+        """Check the token (or find it checked already); ECDSA verification is CPU work of a fraction of a
+        millisecond, so no worker thread."""
+        if (known := self._verified.get(token)) is not None:
+            return known
         header = _checked_header(token, [LOCAL_ALGORITHM])
         kid = header.get("kid")
         if kid is not None and kid != self._key_pair.kid:
@@ -58,7 +63,9 @@ class LocalTokenValidator:
             # The only leeway setting: clock skew is the same concern whichever mode signed the token.
             leeway=self._settings.oidc_leeway_seconds,
         )
-        return user_from_claims(claims, ClaimNames())
+        user = user_from_claims(claims, ClaimNames())
+        self._verified.remember(token, user, claims)
+        return user
 
 
 class OidcTokenValidator:
@@ -83,6 +90,7 @@ class OidcTokenValidator:
         self._audience = settings.oidc_audience
         self._algorithms = _asymmetric_algorithms(settings.algorithms)
         self._claims = ClaimNames.from_settings(settings)
+        self._verified = VerifiedTokens(leeway_seconds=settings.oidc_leeway_seconds)
         self._keys = _IssuerKeys(
             issuer=settings.oidc_issuer,
             jwks_url=settings.oidc_jwks_url,
@@ -92,8 +100,14 @@ class OidcTokenValidator:
         )
 
     async def validate(self, token: str) -> AuthenticatedUser:
-        """Check the token; fetching keys blocks on the network, so it runs in a worker thread."""
-        return user_from_claims(await self.verified_claims(token), self._claims)
+        """Check the token (or find it checked already); fetching keys blocks on the network, so it runs in a
+        worker thread."""
+        if (known := self._verified.get(token)) is not None:
+            return known
+        claims = await self.verified_claims(token)
+        user = user_from_claims(claims, self._claims)
+        self._verified.remember(token, user, claims)
+        return user
 
     async def verified_claims(self, token: str, *, audience: str | None = None) -> dict[str, Any]:
         """The claims of a token whose signature, issuer, audience (OIDC_AUDIENCE unless another is named: the

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -221,3 +222,30 @@ async def test_an_hs256_token_keyed_with_our_public_key_is_refused(
 @pytest.mark.parametrize("garbage", ["", "garbage", "a.b.c", "e30", "....", "Bearer x"])
 async def test_garbage_is_refused_as_malformed(validator: LocalTokenValidator, garbage: str) -> None:
     assert await _refusal(validator, garbage) == "token malformed"
+
+
+async def test_a_token_accepted_once_is_refused_once_it_expires(
+    validator: LocalTokenValidator, key_pair: LocalKeyPair
+) -> None:
+    """Verified tokens are remembered (verified_tokens.py), never past their own expiry and leeway."""
+    now = int(time.time())
+    token = _sign(key_pair, _claims(iat=now - 600, nbf=now - 600, exp=now - LEEWAY + 1))
+    assert (await validator.validate(token)).user_id == "user-1"
+
+    await asyncio.sleep(1.5)  # not a timing assertion: the token's exp plus the leeway passes
+
+    assert await _refusal(validator, token) == "token expired"
+
+
+async def test_a_forgery_of_a_token_accepted_before_is_still_refused(
+    validator: LocalTokenValidator, key_pair: LocalKeyPair
+) -> None:
+    token = _sign(key_pair, _claims())
+    assert (await validator.validate(token)).user_id == "user-1"
+    header, payload, signature = token.split(".")
+    other_payload = _b64(json.dumps(_claims(sub="user-2")).encode())
+    other_signature = _b64(bytes(64))
+
+    assert await _refusal(validator, f"{header}.{other_payload}.{signature}") == "token signature invalid"
+    assert await _refusal(validator, f"{header}.{payload}.{other_signature}") == "token signature invalid"
+    assert (await validator.validate(token)).user_id == "user-1"
