@@ -123,8 +123,11 @@ def _openai(key: _ModelKey) -> Model:
 
 
 def _gemini(key: _ModelKey) -> Model:
+    import httpx
     from google import genai
     from strands.models.gemini import GeminiModel
+
+    from apis.shared.providers.gemini_stream import GeminiStreamModel
 
     settings = key.settings
     if not settings.gemini_api_key:
@@ -138,14 +141,30 @@ def _gemini(key: _ModelKey) -> Model:
     if settings.gemini_base_url:
         http_options["base_url"] = settings.gemini_base_url
     client = genai.Client(api_key=settings.gemini_api_key, http_options=http_options)  # type: ignore[arg-type]
-    return GeminiModel(client=client, model_id=key.model_id, params=_params(key, "max_output_tokens"))
+    params = _params(key, "max_output_tokens")
+    if client.vertexai:  # Vertex AI's wire differs (GOOGLE_GENAI_USE_VERTEXAI): the SDK's own stream serves it
+        return GeminiModel(client=client, model_id=key.model_id, params=params)
+    # The stream goes over this pooled client (gemini_stream.py); the SDK's client builds the request.
+    http = httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.provider_timeout_seconds),
+        limits=httpx.Limits(max_keepalive_connections=64, keepalive_expiry=60.0),
+    )
+    return GeminiStreamModel(
+        http=http,
+        client=client,
+        timeout_seconds=settings.provider_timeout_seconds,
+        model_id=key.model_id,
+        params=params,
+    )
 
 
 def _bedrock(key: _ModelKey) -> Model:
     import boto3
+    import httpx
     from botocore.config import Config
     from strands.models import CacheConfig
-    from strands.models.bedrock import BedrockModel
+
+    from apis.shared.providers.bedrock_stream import BedrockStreamModel
 
     region = key.settings.bedrock_region or key.region
     session = boto3.session.Session(region_name=region)
@@ -156,7 +175,9 @@ def _bedrock(key: _ModelKey) -> Model:
             code="provider_not_configured",
         )
     timeout = key.settings.provider_timeout_seconds
-    config = Config(connect_timeout=timeout, read_timeout=timeout, retries={"mode": "standard", "max_attempts": 1})
+    config = Config(
+        connect_timeout=timeout, read_timeout=timeout, retries={"mode": "standard", "total_max_attempts": 1}
+    )
     optional: dict[str, object] = {}
     if key.options.temperature is not None:
         optional["temperature"] = key.options.temperature
@@ -164,9 +185,16 @@ def _bedrock(key: _ModelKey) -> Model:
         optional["max_tokens"] = key.options.max_tokens
     if key.options.caching:
         optional["cache_config"] = CacheConfig(strategy="auto")
-    return BedrockModel(
+    # ConverseStream goes over this pooled client (bedrock_stream.py); boto3's client, built for the endpoint it
+    # resolves, serves what is not a stream. No retries there either: the client decides.
+    http = httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout),
+        limits=httpx.Limits(max_keepalive_connections=64, keepalive_expiry=60.0),
+    )
+    return BedrockStreamModel(
+        http=http,
         boto_session=session,
         boto_client_config=config,
         model_id=key.model_id,
-        **optional,  # type: ignore[arg-type]
+        **optional,
     )

@@ -41,6 +41,8 @@ def _translate(exc: BaseException, label: str) -> ProviderError | None:
         ModelThrottledException,
     )
 
+    from apis.shared.providers.bedrock_stream import BedrockStatusError
+    from apis.shared.providers.gemini_stream import GeminiStatusError
     from apis.shared.providers.openai_stream import OpenAIStatusError
 
     match exc:
@@ -55,6 +57,8 @@ def _translate(exc: BaseException, label: str) -> ProviderError | None:
         case MaxTokensReachedException():
             return ProviderError(f"{label} reached its output token limit", code="max_tokens_reached")
         case openai.APIStatusError() | OpenAIStatusError():
+            return _status(label, exc.status_code)
+        case BedrockStatusError() | GeminiStatusError():
             return _status(label, exc.status_code)
         case genai_errors.APIError():
             return _status(label, exc.code)
