@@ -1,0 +1,23 @@
+"""The Bedrock fake of the test suite as a process of its own, answering every ConverseStream call with the same
+turn as bench.fake_openai's: 64 text deltas with no delay, then usage, in AWS's event stream framing.
+Run by bench.provider_paths; `python -m bench.fake_bedrock PORT`."""
+
+from __future__ import annotations
+
+import sys
+
+import uvicorn
+
+from bench.fake_openai import RepeatingScript
+from tests.fakes.bedrock_server import FakeBedrockState, create_bedrock_app
+
+
+def main() -> None:
+    state = FakeBedrockState(script=RepeatingScript())
+    uvicorn.run(
+        create_bedrock_app(state), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+"""The Gemini fake of the test suite as a process of its own, answering every streamGenerateContent call with the
+same turn as bench.fake_openai's: 64 text deltas with no delay, then usage, as server-sent events.
+Run by bench.provider_paths; `python -m bench.fake_gemini PORT`."""
+
+from __future__ import annotations
+
+import sys
+
+import uvicorn
+
+from bench.fake_openai import RepeatingScript
+from tests.fakes.gemini_server import FakeGeminiState, create_gemini_app
+
+
+def main() -> None:
+    state = FakeGeminiState(script=RepeatingScript())
+    uvicorn.run(
+        create_gemini_app(state), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False
+    )
+
+
+if __name__ == "__main__":
+    main()
