@@ -22,7 +22,7 @@ from apis.shared.tools.turn_tools import TurnToolbox
 from apis.shared.turns.quota_gate import QuotaGate
 
 
-def get_active_turns(request: Request) -> ActiveTurns:
+async def get_active_turns(request: Request) -> ActiveTurns:
     active: ActiveTurns = request.app.state.active_turns
     return active
 
@@ -30,7 +30,7 @@ def get_active_turns(request: Request) -> ActiveTurns:
 ActiveTurnsDep = Annotated[ActiveTurns, Depends(get_active_turns)]
 
 
-def get_quota_gate(request: Request) -> QuotaGate:
+async def get_quota_gate(request: Request) -> QuotaGate:
     gate: QuotaGate = request.app.state.quota_gate
     return gate
 
@@ -38,7 +38,7 @@ def get_quota_gate(request: Request) -> QuotaGate:
 QuotaGateDep = Annotated[QuotaGate, Depends(get_quota_gate)]
 
 
-def get_toolbox(request: Request) -> TurnToolbox:
+async def get_toolbox(request: Request) -> TurnToolbox:
     toolbox: TurnToolbox = request.app.state.toolbox
     return toolbox
 

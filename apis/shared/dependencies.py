@@ -38,68 +38,72 @@ async def authenticate(request: Request) -> AuthenticatedUser:
 TokenUser = Annotated[AuthenticatedUser, Depends(authenticate)]
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_storage(request: Request) -> Storage:
+def _storage(request: Request) -> Storage:
     storage: Storage = request.app.state.storage
     return storage
 
 
-def get_sessions(request: Request) -> SessionRepository:
-    return get_storage(request).sessions
+async def get_storage(request: Request) -> Storage:
+    return _storage(request)
 
 
-def get_models(request: Request) -> ModelRepository:
-    return get_storage(request).models
+async def get_sessions(request: Request) -> SessionRepository:
+    return _storage(request).sessions
 
 
-def get_costs(request: Request) -> CostRepository:
-    return get_storage(request).costs
+async def get_models(request: Request) -> ModelRepository:
+    return _storage(request).models
 
 
-def get_files(request: Request) -> FileRepository:
-    return get_storage(request).files
+async def get_costs(request: Request) -> CostRepository:
+    return _storage(request).costs
 
 
-def get_assistants(request: Request) -> AssistantRepository:
-    return get_storage(request).assistants
+async def get_files(request: Request) -> FileRepository:
+    return _storage(request).files
 
 
-def get_documents(request: Request) -> DocumentRepository:
-    return get_storage(request).documents
+async def get_assistants(request: Request) -> AssistantRepository:
+    return _storage(request).assistants
 
 
-def get_knowledge(request: Request) -> KnowledgeIndex:
-    return get_storage(request).knowledge
+async def get_documents(request: Request) -> DocumentRepository:
+    return _storage(request).documents
 
 
-def get_embedder(request: Request) -> Embedder | None:
+async def get_knowledge(request: Request) -> KnowledgeIndex:
+    return _storage(request).knowledge
+
+
+async def get_embedder(request: Request) -> Embedder | None:
     """The configured embedding model, or None: knowledge bases then search lexically only."""
     embedder: Embedder | None = request.app.state.embedder
     return embedder
 
 
-def get_rate_limiter(request: Request) -> TurnRateLimiter:
+async def get_rate_limiter(request: Request) -> TurnRateLimiter:
     limiter: TurnRateLimiter = request.app.state.rate_limiter
     return limiter
 
 
-def get_blobs(request: Request) -> BlobStore:
-    return get_storage(request).blobs
+async def get_blobs(request: Request) -> BlobStore:
+    return _storage(request).blobs
 
 
-def get_users(request: Request) -> UserRepository:
-    return get_storage(request).users
+async def get_users(request: Request) -> UserRepository:
+    return _storage(request).users
 
 
-def get_roles(request: Request) -> RoleRepository:
-    return get_storage(request).roles
+async def get_roles(request: Request) -> RoleRepository:
+    return _storage(request).roles
 
 
-def get_permission_cache(request: Request) -> PermissionCache:
+async def get_permission_cache(request: Request) -> PermissionCache:
     cache: PermissionCache = request.app.state.permission_cache
     return cache
 
@@ -116,7 +120,7 @@ async def get_active_user(request: Request, user: TokenUser) -> AuthenticatedUse
     return user
 
 
-def get_profile(request: Request, user: Annotated[AuthenticatedUser, Depends(get_active_user)]) -> UserProfile:
+async def get_profile(request: Request, user: Annotated[AuthenticatedUser, Depends(get_active_user)]) -> UserProfile:
     profile: UserProfile = request.state.profile
     return profile
 
@@ -139,7 +143,7 @@ async def require_admin(
     return permissions
 
 
-def count_model_call(
+async def count_model_call(
     user: Annotated[AuthenticatedUser, Depends(get_active_user)],
     limiter: Annotated[TurnRateLimiter, Depends(get_rate_limiter)],
 ) -> None:

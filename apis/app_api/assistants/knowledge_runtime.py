@@ -50,7 +50,7 @@ def start_knowledge(app: FastAPI, resources: ServiceResources) -> None:
     schedule_sweep(worker, interval_seconds=settings.knowledge.knowledge_sweep_interval_seconds)
 
 
-def get_knowledge_runtime(request: Request) -> KnowledgeRuntime:
+async def get_knowledge_runtime(request: Request) -> KnowledgeRuntime:
     runtime: KnowledgeRuntime = request.app.state.knowledge_runtime
     return runtime
 

@@ -10,7 +10,7 @@ from apis.app_api.deps import AppSettings
 from apis.shared.files.public_address import public_base_url
 
 
-def app_api_url(request: Request, settings: AppSettings) -> str:
+async def app_api_url(request: Request, settings: AppSettings) -> str:
     """APP_API_PUBLIC_URL, or the address this request came in on (named by a trusted proxy, if any)."""
     return public_base_url(
         configured=settings.files.app_api_public_url,

@@ -24,7 +24,7 @@ NextToken = Annotated[str | None, Query(max_length=2048, description="the nextTo
 Cursor = Annotated[str | None, Query(max_length=2048, description="the nextCursor of the previous page")]
 
 
-def get_upload_tokens(request: Request) -> UploadTokens | None:
+async def get_upload_tokens(request: Request) -> UploadTokens | None:
     tokens: UploadTokens | None = request.app.state.upload_tokens
     return tokens
 

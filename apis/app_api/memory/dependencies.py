@@ -12,12 +12,12 @@ from apis.shared.memory import service as memory_service
 from apis.shared.storage import Storage
 
 
-def get_memories(request: Request) -> MemoryRepository:
+async def get_memories(request: Request) -> MemoryRepository:
     storage: Storage = request.app.state.storage
     return storage.memories
 
 
-def memory_on(caller: CurrentUser, settings: AppSettings) -> None:
+async def memory_on(caller: CurrentUser, settings: AppSettings) -> None:
     """503 `memory_unavailable` when this deployment switched memory off, once the caller is known (401 first)."""
     if not memory_service.enabled(settings.memory):
         raise MemoryUnavailable()

@@ -13,11 +13,11 @@ from apis.shared.quota import TIER_ID_PATTERN, QuotaRepository, Usage, usage_fro
 from apis.shared.users import UserNotFound
 
 
-def get_quotas(storage: StorageDep) -> QuotaRepository:
+async def get_quotas(storage: StorageDep) -> QuotaRepository:
     return storage.quotas
 
 
-def get_usage(storage: StorageDep) -> Usage:
+async def get_usage(storage: StorageDep) -> Usage:
     """Spend from the costs domain: a month's summary, and a day's for tiers with a daily limit."""
     costs = storage.costs
 

@@ -30,12 +30,12 @@ def start_tools(app: FastAPI, resources: ServiceResources) -> None:
         )
 
 
-def get_secret_box(request: Request) -> SecretBox | None:
+async def get_secret_box(request: Request) -> SecretBox | None:
     box: SecretBox | None = request.app.state.secret_box
     return box
 
 
-def get_tools(request: Request) -> ToolRepository:
+async def get_tools(request: Request) -> ToolRepository:
     storage: Storage = request.app.state.storage
     return storage.tools
 

@@ -27,7 +27,7 @@ UserIdPath = Annotated[str, Path(min_length=1, max_length=256)]
 StatusFilter = Literal["active", "inactive", "suspended"]
 
 
-def page_token(
+async def page_token(
     cursor: Annotated[str | None, Query(max_length=2048, description="the nextCursor of the previous page")] = None,
     next_token: Annotated[str | None, Query(max_length=2048, description="the same, by API.md's name")] = None,
 ) -> str | None:
