@@ -82,7 +82,7 @@ class SqliteCostRepository:
             with _read_snapshot(connection):
                 return [connection.execute(query, parameters).fetchall() for query, parameters in queries]
 
-        return await self._db.run(select)
+        return await self._db.read(select)
 
     async def _user_summary(self, user_id: str, period: str) -> CostSummary:
         kind = _granularity(period)

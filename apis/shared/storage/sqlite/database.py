@@ -1,8 +1,13 @@
 """One SQLite file shared by both services: WAL, foreign keys, a busy timeout, one connection per thread; the
 file and its `-wal` and `-shm` companions are 0600, as everything under DATA_DIR.
 
-sqlite3 blocks, so every call runs on a worker thread (anyio's pool). Each worker keeps its own connection
-for its lifetime, which avoids both a global lock and reconnecting per call.
+sqlite3 blocks, so calls run on a worker thread (anyio's pool). Each worker keeps its own connection for its
+lifetime, which avoids both a global lock and reconnecting per call. The exception is `read`: a read of a few
+rows through an index takes about 10 microseconds of CPU, where the hand-off to a worker thread and back takes
+150 (bench/turns.py's turn made nine of them), and CPU work in a worker holds the GIL the loop needs anyway. So
+repositories run such reads on the event loop's own connection, which never waits: a read SQLite answers with
+SQLITE_BUSY (in WAL mode only while another connection recovers the log) goes to a worker thread after all.
+Writes, and reads that may touch many pages (lists, searches, exports), always use a worker thread.
 """
 
 from __future__ import annotations
@@ -65,6 +70,11 @@ def translate_errors(writes: WriteHealth | None = None) -> Iterator[None]:
         raise StorageError("the database failed to complete the request") from exc
 
 
+def _busy(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
 class _Connection(sqlite3.Connection):
     """A connection that knows its database's in-process write lock and where to report writes' health."""
 
@@ -94,26 +104,31 @@ class SqliteDatabase:
         self._write_lock = threading.Lock()
         self._closed = False
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, *, busy_timeout_ms: int | None = None) -> sqlite3.Connection:
+        wait_ms = self._busy_timeout_ms if busy_timeout_ms is None else busy_timeout_ms
         self._create_private_files()
         # isolation_level=None: we issue BEGIN ourselves, so a write transaction takes its lock up front.
         connection = sqlite3.connect(
             self.path,
             isolation_level=None,
             check_same_thread=False,
-            timeout=self._busy_timeout_ms / 1000,
+            timeout=wait_ms / 1000,
             factory=_Connection,
         )
-        connection.write_lock = self._write_lock
-        connection.lock_timeout_seconds = self._busy_timeout_ms / 1000
-        connection.writes = self.writes
-        connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
-        connection.execute("PRAGMA foreign_keys = ON")
-        connection.execute("PRAGMA synchronous = NORMAL")
-        # Each worker thread has a connection of its own (up to anyio's 40), each with its own page cache: SQLite's
-        # 2 MB default grew the inference API by tens of MB under load as the file grew. 256 KB each keeps hot
-        # index pages; the operating system's file cache holds the rest (bench.turns: 12 MB less after 4,000 turns).
-        connection.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
+        try:
+            connection.write_lock = self._write_lock
+            connection.lock_timeout_seconds = self._busy_timeout_ms / 1000
+            connection.writes = self.writes
+            connection.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
+            connection.execute("PRAGMA foreign_keys = ON")
+            connection.execute("PRAGMA synchronous = NORMAL")
+            # Each worker thread has a connection of its own (up to anyio's 40), each with its own page cache:
+            # 2 MB default grew the inference API by tens of MB under load as the file grew. 256 KB each keeps hot
+            # index pages; the operating system's file cache holds the rest (bench.turns: 12 MB less after 4,000 turns).
+            connection.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
+        except BaseException:
+            connection.close()  # one that is busy for now, with a caller that will not wait: nothing to keep
+            raise
         with self._lock:
             self._connections.append(connection)
         return connection
@@ -157,6 +172,28 @@ class SqliteDatabase:
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run `work` on a worker thread with that thread's connection."""
         return await anyio.to_thread.run_sync(self.call, work)
+
+    async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work`, a read of a few rows through an index, on this thread (the event loop's), unless the
+        database is busy for now; then on a worker thread, which waits for it as `run` does."""
+        try:
+            return work(self._reader())
+        except sqlite3.Error as exc:
+            if not _busy(exc):
+                with translate_errors():
+                    raise
+        return await self.run(work)
+
+    def _reader(self) -> sqlite3.Connection:
+        """This thread's read-only connection that answers busy at once instead of waiting."""
+        if self._closed:
+            raise StorageUnavailableError("the database is closed")
+        connection: sqlite3.Connection | None = getattr(self._local, "reader", None)
+        if connection is None:
+            connection = self._connect(busy_timeout_ms=0)
+            connection.execute("PRAGMA query_only = ON")
+            self._local.reader = connection
+        return connection
 
     def close(self) -> None:
         self._closed = True

@@ -68,7 +68,7 @@ class SqliteMemoryRepository:
                 return None
             return read_or_raise(KIND, record_id, partial(MemoryRecord.model_validate_json, row[0]))
 
-        return await self._db.run(select)
+        return await self._db.read(select)
 
     async def list_records(
         self, user_id: str, kinds: Sequence[MemoryKind], *, limit: int, session_id: str | None = None
@@ -90,7 +90,7 @@ class SqliteMemoryRepository:
             readable = (read_or_skip(KIND, key, partial(MemoryRecord.model_validate_json, body)) for key, body in rows)
             return [record for record in readable if record is not None]
 
-        return await self._db.run(select)
+        return await self._db.read(select)
 
     async def delete(self, user_id: str, record_id: str) -> bool:
         def remove(connection: sqlite3.Connection) -> bool:
@@ -107,7 +107,7 @@ class SqliteMemoryRepository:
             row = connection.execute("SELECT 1 FROM memory_opt_outs WHERE user_id = ?", (user_id,)).fetchone()
             return row is not None
 
-        return await self._db.run(select)
+        return await self._db.read(select)
 
     async def set_opted_out(self, user_id: str, opted_out: bool) -> None:
         def write(connection: sqlite3.Connection) -> None:

@@ -66,10 +66,10 @@ class SqliteModelRepository:
         self._db = database
 
     async def get(self, id: str) -> ManagedModel | None:
-        return await self._db.run(lambda connection: _read_one(connection, "id", id))
+        return await self._db.read(lambda connection: _read_one(connection, "id", id))
 
     async def get_by_model_id(self, model_id: str) -> ManagedModel | None:
-        return await self._db.run(lambda connection: _read_one(connection, "model_id", model_id))
+        return await self._db.read(lambda connection: _read_one(connection, "model_id", model_id))
 
     async def list_models(self) -> list[ManagedModel]:
         def select(connection: sqlite3.Connection) -> list[ManagedModel]:
@@ -128,4 +128,4 @@ class SqliteModelRepository:
             default_id = _default_id(connection)
             return _read_one(connection, "id", default_id) if default_id else None
 
-        return await self._db.run(select)
+        return await self._db.read(select)

@@ -120,7 +120,7 @@ class SqliteSessionRepository:
         return created
 
     async def get_session(self, user_id: str, session_id: str) -> SessionMetadata | None:
-        return await self._db.run(lambda connection: _read_owned(connection, user_id, session_id))
+        return await self._db.read(lambda connection: _read_owned(connection, user_id, session_id))
 
     async def list_sessions(
         self,
@@ -238,7 +238,7 @@ class SqliteSessionRepository:
             )
             return [row[0] for row in rows]
 
-        rows = await self._db.run(select)
+        rows = await self._db.read(select)
         if rows is None:
             raise SessionNotFound(f"session {session_id} not found")
         return [Message.model_validate_json(body) for body in reversed(rows)]

@@ -70,7 +70,7 @@ class SqliteUserRepository:
             ).fetchone()
             return row
 
-        row = await self._db.run(select)
+        row = await self._db.read(select)
         return _profile(row) if row is not None else None
 
     async def upsert_login(self, login: UserLogin, *, at: str) -> UserProfile:

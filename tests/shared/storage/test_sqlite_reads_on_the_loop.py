@@ -1,0 +1,106 @@
+"""SqliteDatabase.read: a small read runs on the event loop's own connection, never waiting there for a lock;
+when SQLite answers busy it goes to a worker thread, which waits as every other call does."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from apis.shared.errors import StorageError, StorageUnavailableError
+from apis.shared.storage.sqlite.database import SqliteDatabase
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[SqliteDatabase]:
+    path = tmp_path / "colloquy.sqlite3"
+    setup = sqlite3.connect(path, isolation_level=None)
+    setup.execute("PRAGMA journal_mode = WAL")
+    setup.execute("CREATE TABLE notes (key TEXT PRIMARY KEY, body TEXT)")
+    setup.execute("INSERT INTO notes VALUES ('a', 'first')")
+    setup.close()
+    database = SqliteDatabase(path, busy_timeout_ms=3000)
+    yield database
+    database.close()
+
+
+def body(connection: sqlite3.Connection) -> str:
+    row = connection.execute("SELECT body FROM notes WHERE key = 'a'").fetchone()
+    return str(row[0])
+
+
+def exclusive(path: Path) -> sqlite3.Connection:
+    """Another connection that keeps every reader out: WAL with the exclusive locking mode, mid-write."""
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("PRAGMA locking_mode = EXCLUSIVE")
+    other.execute("BEGIN EXCLUSIVE")
+    other.execute("UPDATE notes SET body = 'second' WHERE key = 'a'")
+    return other
+
+
+async def test_a_read_runs_on_the_calling_thread_and_sees_committed_writes(database: SqliteDatabase) -> None:
+    threads: list[int] = []
+
+    def tracked(connection: sqlite3.Connection) -> str:
+        threads.append(threading.get_ident())
+        return body(connection)
+
+    assert await database.read(tracked) == "first"
+    await database.run(lambda connection: connection.execute("UPDATE notes SET body = 'changed' WHERE key = 'a'"))
+    assert await database.read(tracked) == "changed"
+    assert threads == [threading.get_ident()] * 2
+
+
+async def test_a_read_the_database_is_busy_for_waits_in_a_worker_thread(database: SqliteDatabase) -> None:
+    # In WAL mode only a connection in the exclusive locking mode keeps readers out, and it can take that lock
+    # only while no other connection is open: the loop's connection meets the lock as it opens.
+    other = exclusive(database.path)
+    threads: list[int] = []
+
+    def tracked(connection: sqlite3.Connection) -> str:
+        threads.append(threading.get_ident())
+        return body(connection)
+
+    def release() -> None:
+        other.execute("COMMIT")
+        other.close()
+
+    asyncio.get_running_loop().call_later(0.3, release)
+
+    assert await database.read(tracked) == "second"
+    assert threads[-1] != threading.get_ident(), "then waited in a worker thread"
+    assert await database.read(tracked) == "second"
+    assert threads[-1] == threading.get_ident(), "and on the loop again once the lock is gone"
+
+
+async def test_a_read_still_busy_after_the_timeout_is_a_503(tmp_path: Path) -> None:
+    path = tmp_path / "colloquy.sqlite3"
+    setup = sqlite3.connect(path, isolation_level=None)
+    setup.execute("PRAGMA journal_mode = WAL")
+    setup.execute("CREATE TABLE notes (key TEXT PRIMARY KEY, body TEXT)")
+    setup.execute("INSERT INTO notes VALUES ('a', 'first')")
+    setup.close()
+    database = SqliteDatabase(path, busy_timeout_ms=200)
+    other = exclusive(path)
+    try:
+        with pytest.raises(StorageUnavailableError):
+            await database.read(body)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+        database.close()
+
+
+async def test_a_read_that_fails_otherwise_is_a_storage_error_at_once(database: SqliteDatabase) -> None:
+    with pytest.raises(StorageError):
+        await database.read(lambda connection: connection.execute("SELECT nothing FROM nowhere").fetchall())
+
+
+async def test_the_loop_connection_refuses_writes(database: SqliteDatabase) -> None:
+    with pytest.raises(StorageError):
+        await database.read(lambda connection: connection.execute("DELETE FROM notes"))
+    assert await database.read(body) == "first"
