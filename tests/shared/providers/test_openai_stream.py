@@ -4,6 +4,7 @@ into the same `stream_error` codes, and that turns reuse one connection to the p
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -160,3 +161,73 @@ async def test_calls_reuse_one_kept_alive_connection(openai_fake: RunningFake[Fa
     pool = model._http._transport._pool  # type: ignore[attr-defined]
     assert len(pool.connections) == 1
     assert openai_fake.state.requests[-1].headers["authorization"] == "Bearer sk-fake"
+
+
+def sse_body(ending: bytes) -> bytes:
+    """One completion of two text deltas and usage, its lines ended by `ending`, with a comment line."""
+    chunks = [
+        {"choices": [{"index": 0, "delta": {"role": "assistant", "content": "Hel"}}]},
+        {"choices": [{"index": 0, "delta": {"content": "lo."}, "finish_reason": "stop"}]},
+        {"choices": [], "usage": {"prompt_tokens": 7, "completion_tokens": 2, "total_tokens": 9}},
+    ]
+    lines = [b": keep-alive", b""]
+    for chunk in chunks:
+        lines += [b"data: " + json.dumps(chunk).encode(), b""]
+    lines += [b"data: [DONE]", b""]
+    return ending.join(lines) + ending
+
+
+async def raw_sse_server(parts: list[bytes]) -> tuple[asyncio.Server, str]:
+    """A server on loopback that answers every request with `parts` as separate HTTP chunks, each written and
+    flushed on its own with a pause, so that the client reads them one at a time."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(
+            (int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")), 0
+        )
+        await reader.readexactly(length)
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n")
+        for part in parts:
+            writer.write(b"%x\r\n%s\r\n" % (len(part), part))
+            await writer.drain()
+            await asyncio.sleep(0.02)
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    return server, f"http://127.0.0.1:{port}/v1"
+
+
+def split_at(body: bytes, *marks: bytes) -> list[bytes]:
+    """`body` cut just after the first occurrence of each mark (a CRLF cut between its CR and LF, a line mid-JSON)."""
+    parts, rest = [], body
+    for mark in marks:
+        cut = rest.index(mark) + len(mark)
+        parts.append(rest[:cut])
+        rest = rest[cut:]
+    return [*parts, rest]
+
+
+@pytest.mark.parametrize(
+    ("ending", "marks"),
+    [
+        pytest.param(b"\n", [b'"Hel', b"\n"], id="lf-cut-mid-json"),
+        pytest.param(b"\r\n", [b"keep-alive\r", b'"conte'], id="crlf-cut-between-cr-and-lf"),
+        pytest.param(b"\r", [b"keep-alive\r", b'"lo.', b"[DONE]"], id="cr-only"),
+    ],
+)
+async def test_events_are_read_whatever_the_line_endings_and_wherever_the_reads_split(
+    ending: bytes, marks: list[bytes]
+) -> None:
+    server, url = await raw_sse_server(split_at(sse_body(ending), *marks))
+    async with server, httpx.AsyncClient() as http:
+        model = OpenAIStreamModel(http=http, base_url=url, api_key="sk", model_id="gpt-fake", params={})
+        events = await events_of(model)
+
+    texts = [e["contentBlockDelta"]["delta"]["text"] for e in events if "contentBlockDelta" in e]
+    assert texts == ["Hel", "lo."]
+    assert {"messageStop": {"stopReason": "end_turn"}} in events
+    assert events[-1]["metadata"]["usage"] == {"inputTokens": 7, "outputTokens": 2, "totalTokens": 9}
