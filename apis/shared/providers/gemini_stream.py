@@ -34,6 +34,8 @@ from strands.types.event_loop import Usage
 from strands.types.exceptions import ContextWindowOverflowException, ModelThrottledException
 from strands.types.streaming import StreamEvent
 
+from apis.shared.providers.sse_lines import sse_lines
+
 _STOP_REASONS = {"MAX_TOKENS": "max_tokens", "SAFETY": "guardrail_intervened", "RECITATION": "content_filtered"}
 _THROTTLING_STATUSES = frozenset({"RESOURCE_EXHAUSTED", "UNAVAILABLE"})
 _OVERFLOW_WORDS = "exceeds the maximum number of tokens"
@@ -194,18 +196,18 @@ async def _chunks(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
     """The JSON objects of the stream's events (their `data:` lines joined); an error object raises.
 
     The body is read to its end, so that its connection goes back to the pool."""
-    data: list[str] = []
-    async for line in response.aiter_lines():
-        if line.startswith("data:"):
-            data.append(line[5:].lstrip(" "))
+    data: list[bytes] = []
+    async for line in sse_lines(response):
+        if line.startswith(b"data:"):
+            data.append(line[5:].lstrip(b" "))
         elif not line and data:
-            yield _chunk("\n".join(data))
+            yield _chunk(b"\n".join(data))
             data = []
     if data:
-        yield _chunk("\n".join(data))
+        yield _chunk(b"\n".join(data))
 
 
-def _chunk(data: str) -> dict[str, Any]:
+def _chunk(data: bytes) -> dict[str, Any]:
     chunk = json.loads(data)
     if not isinstance(chunk, dict):
         raise GeminiStatusError(500, "INTERNAL", "an event that is not a JSON object")

@@ -28,6 +28,7 @@ from strands.types.exceptions import ContextWindowOverflowException, ModelThrott
 from strands.types.streaming import StreamEvent
 
 from apis.shared.errors import ProviderError
+from apis.shared.providers.sse_lines import sse_lines
 
 _STOP_REASONS = {"tool_calls": "tool_use", "length": "max_tokens", "content_filter": "content_filtered"}
 _OVERFLOW_CODES = frozenset({"context_length_exceeded", "string_above_max_length"})
@@ -109,7 +110,7 @@ async def _chunks(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
     The body is read to its end even after `[DONE]`: a response closed before its last byte takes its connection
     with it, and the next turn would open another."""
     done = False
-    async for line in _lines(response):
+    async for line in sse_lines(response):
         if done or not line.startswith(b"data:"):
             continue  # blank separators, comments (": keep-alive"), other SSE fields, and what follows [DONE]
         data = line[5:].strip()
@@ -120,26 +121,6 @@ async def _chunks(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
         if "error" in chunk:
             raise ProviderError("OpenAI failed while answering", code="provider_error")
         yield chunk
-
-
-async def _lines(response: httpx.Response) -> AsyncIterator[bytes]:
-    """The body's lines as bytes, ended by LF, CRLF or CR as server-sent events allow.
-
-    httpx's `aiter_lines` decodes text and splits it in Python for every network read; JSON parses bytes
-    as they are, and one `split` per read is all a stream of short events needs."""
-    pending = b""
-    async for piece in response.aiter_bytes():
-        pending += piece
-        if b"\r" in pending:
-            # A CR at the very end may be the first half of a CRLF: it waits for the next read.
-            kept = pending.endswith(b"\r")
-            pending = pending[:-1] if kept else pending
-            pending = pending.replace(b"\r\n", b"\n").replace(b"\r", b"\n") + (b"\r" if kept else b"")
-        *lines, pending = pending.split(b"\n")
-        for line in lines:
-            yield line
-    if pending:
-        yield pending.rstrip(b"\r")
 
 
 async def _events(chunks: AsyncIterator[dict[str, Any]]) -> AsyncIterator[StreamEvent]:

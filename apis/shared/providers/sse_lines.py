@@ -1,0 +1,27 @@
+"""The lines of a server-sent event stream, as bytes, for the providers whose streams we read ourselves."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+
+
+async def sse_lines(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The body's lines as bytes, ended by LF, CRLF or CR as server-sent events allow.
+
+    httpx's `aiter_lines` decodes text and splits it in Python for every network read; JSON parses bytes
+    as they are, and one `split` per read is all a stream of short events needs."""
+    pending = b""
+    async for piece in response.aiter_bytes():
+        pending += piece
+        if b"\r" in pending:
+            # A CR at the very end may be the first half of a CRLF: it waits for the next read.
+            kept = pending.endswith(b"\r")
+            pending = pending[:-1] if kept else pending
+            pending = pending.replace(b"\r\n", b"\n").replace(b"\r", b"\n") + (b"\r" if kept else b"")
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            yield line
+    if pending:
+        yield pending.rstrip(b"\r")
