@@ -104,3 +104,23 @@ async def test_the_loop_connection_refuses_writes(database: SqliteDatabase) -> N
     with pytest.raises(StorageError):
         await database.read(lambda connection: connection.execute("DELETE FROM notes"))
     assert await database.read(body) == "first"
+
+
+async def test_the_connection_of_a_thread_that_ended_is_closed_when_another_opens(database: SqliteDatabase) -> None:
+    """anyio retires idle worker threads and starts new ones; their connections must not pile up."""
+    opened: list[sqlite3.Connection] = []
+
+    def in_a_thread_of_its_own() -> None:
+        opened.append(database.connection())
+        body(opened[-1])
+
+    first = threading.Thread(target=in_a_thread_of_its_own)
+    first.start()
+    first.join()
+    second = threading.Thread(target=in_a_thread_of_its_own)
+    second.start()
+    second.join()
+
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        opened[0].execute("SELECT 1")
+    assert body(opened[1]) == "first", "the live thread's connection stays open"

@@ -99,7 +99,10 @@ class SqliteDatabase:
         self.writes = writes or WriteHealth()
         self._busy_timeout_ms = busy_timeout_ms
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        # Each connection with the thread it belongs to: anyio retires a worker thread after 10 idle seconds
+        # and starts another when load returns, so the connections of threads that ended are closed as new
+        # ones open (each holds a page cache; kept, they made a long-running service grow with every burst).
+        self._connections: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._closed = False
@@ -130,7 +133,11 @@ class SqliteDatabase:
             connection.close()  # one that is busy for now, with a caller that will not wait: nothing to keep
             raise
         with self._lock:
-            self._connections.append(connection)
+            ended = [entry for entry in self._connections if not entry[0].is_alive()]
+            self._connections = [entry for entry in self._connections if entry[0].is_alive()]
+            self._connections.append((threading.current_thread(), connection))
+        for _, stale in ended:
+            stale.close()  # its thread has ended: nothing can be using it
         return connection
 
     def _create_private_files(self) -> None:
@@ -199,7 +206,7 @@ class SqliteDatabase:
         self._closed = True
         with self._lock:
             connections, self._connections = self._connections, []
-        for connection in connections:
+        for _, connection in connections:
             connection.close()
 
 
