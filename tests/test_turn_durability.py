@@ -12,7 +12,7 @@ import asyncio
 import json
 import signal
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +56,9 @@ async def readers(tmp_path: Path) -> AsyncIterator[Services]:
         yield services
 
 
-async def stream_until_deltas(url: str, token: str, session_id: str, deltas: int) -> str:
-    """Stream a turn until `deltas` text deltas arrived; the text they carried."""
+async def stream_until_deltas(url: str, token: str, session_id: str, deltas: int, then: Callable[[], None]) -> str:
+    """Stream a turn until `deltas` text deltas arrived, call `then` while the stream is still open (a client that
+    hung up first would have the turn store its answer as interrupted itself); the text they carried."""
     seen: list[str] = []
     async with (
         httpx.AsyncClient(timeout=30) as client,
@@ -76,6 +77,7 @@ async def stream_until_deltas(url: str, token: str, session_id: str, deltas: int
             elif line.startswith("data: ") and event == "content_block_delta":
                 seen.append(json.loads(line.removeprefix("data: "))["text"])
                 if len(seen) == deltas:
+                    then()
                     return "".join(seen)
     raise AssertionError(f"the turn ended after {len(seen)} deltas")
 
@@ -91,8 +93,9 @@ async def test_a_killed_inference_process_leaves_the_answer_the_user_saw(readers
     user, session_id = random_user_id(), random_session_id()
     process, url = start_inference(readers.settings.storage.data_dir, SLOW_TURNS)
     try:
-        seen = await stream_until_deltas(url, readers.token(user), session_id, deltas=5)
-        process.send_signal(signal.SIGKILL)
+        seen = await stream_until_deltas(
+            url, readers.token(user), session_id, deltas=5, then=lambda: process.send_signal(signal.SIGKILL)
+        )
         process.wait(timeout=10)
         killed_at = time.monotonic()
     finally:

@@ -73,7 +73,7 @@ class SqliteCostRepository:
             with write_transaction(connection):
                 add_entry(connection, entry, at)
 
-        await self._db.run(upsert)
+        await self._db.write(upsert)
 
     async def _select(self, *queries: tuple[str, Sequence[Any]]) -> list[Rows]:
         """The rows of each query, all read in one snapshot."""

@@ -7,7 +7,10 @@ rows through an index takes about 10 microseconds of CPU, where the hand-off to 
 150 (bench/turns.py's turn made nine of them), and CPU work in a worker holds the GIL the loop needs anyway. So
 repositories run such reads on the event loop's own connection, which never waits: a read SQLite answers with
 SQLITE_BUSY (in WAL mode only while another connection recovers the log) goes to a worker thread after all.
-Writes, and reads that may touch many pages (lists, searches, exports), always use a worker thread.
+Short write transactions of a turn (a session and its message, an answer with its cost, a title, a memory) do
+the same through `write` when the write lock is free that instant (a commit in WAL mode with synchronous=NORMAL
+appends to the log without syncing it). Reads that may touch many pages (lists, searches, exports) and every
+other write use a worker thread.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import anyio.to_thread
 
@@ -78,12 +81,14 @@ def _busy(exc: sqlite3.Error) -> bool:
 class _Connection(sqlite3.Connection):
     """A connection that knows its database's in-process write lock and where to report writes' health."""
 
-    write_lock: threading.Lock
+    write_lock: threading.Lock | None  # None on the event loop's writer, which takes it itself without waiting
     lock_timeout_seconds: float
     writes: WriteHealth
 
 
 PAGE_CACHE_KIB = 256
+# One write in this many runs on a worker thread even when it could run on the loop (see `write`).
+THREAD_WRITE_EVERY = 16
 
 
 class SqliteDatabase:
@@ -106,6 +111,7 @@ class SqliteDatabase:
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._closed = False
+        self._writes_begun = 0
 
     def _connect(self, *, busy_timeout_ms: int | None = None) -> sqlite3.Connection:
         wait_ms = self._busy_timeout_ms if busy_timeout_ms is None else busy_timeout_ms
@@ -190,6 +196,45 @@ class SqliteDatabase:
                 with translate_errors():
                     raise
         return await self.run(work)
+
+    async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work`, a short write transaction of a few rows, on this thread's (the event loop's) own connection
+        when the write lock is free this instant; otherwise on a worker thread, which waits for it as `run` does.
+
+        Nothing here waits: the in-process lock is tried, not awaited, and SQLite's write lock answers busy at
+        once (another process holds it), which sends the same work to a worker thread after all. The loop's
+        connection never checkpoints the log, since a checkpoint syncs the file to disk; every
+        THREAD_WRITE_EVERY-th write goes to a worker thread, whose connection checkpoints once the log has
+        grown past SQLite's threshold."""
+        self._writes_begun += 1
+        if self._writes_begun % THREAD_WRITE_EVERY and self._write_lock.acquire(blocking=False):
+            try:
+                connection = self._writer()
+                changes = connection.total_changes
+                result = work(connection)
+            except sqlite3.Error as exc:
+                if not _busy(exc):
+                    with translate_errors(self.writes):
+                        raise
+            else:
+                if connection.total_changes != changes:
+                    self.writes.succeeded()
+                return result
+            finally:
+                self._write_lock.release()
+        return await self.run(work)
+
+    def _writer(self) -> sqlite3.Connection:
+        """This thread's connection for `write`: it answers busy at once and leaves checkpoints to the workers."""
+        if self._closed:
+            raise StorageUnavailableError("the database is closed")
+        connection: sqlite3.Connection | None = getattr(self._local, "writer", None)
+        if connection is None:
+            connection = self._connect(busy_timeout_ms=0)
+            connection.execute("PRAGMA wal_autocheckpoint = 0")
+            cast("_Connection", connection).write_lock = None  # `write` holds the lock while it runs
+            self._local.writer = connection
+        return connection
 
     def _reader(self) -> sqlite3.Connection:
         """This thread's read-only connection that answers busy at once instead of waiting."""

@@ -44,7 +44,7 @@ class SqliteMemoryRepository:
                 _trim(connection, record.user_id, record.kind, max_per_kind)
             return record
 
-        return await self._db.run(insert)
+        return await self._db.write(insert)
 
     async def replace(self, user_id: str, old_record_id: str, record: MemoryRecord) -> MemoryRecord | None:
         def swap(connection: sqlite3.Connection) -> MemoryRecord | None:
@@ -57,7 +57,7 @@ class SqliteMemoryRepository:
                 _insert(connection, record)
                 return record
 
-        return await self._db.run(swap)
+        return await self._db.write(swap)
 
     async def get(self, user_id: str, record_id: str) -> MemoryRecord | None:
         def select(connection: sqlite3.Connection) -> MemoryRecord | None:

@@ -114,7 +114,7 @@ class SqliteSessionRepository:
                     return None
                 return _append(connection, user_id, session, first_message) if first_message else session
 
-        created = await self._db.run(insert)
+        created = await self._db.write(insert)
         if created is None:
             raise SessionIdTaken(f"session id {session.session_id} is taken")
         return created
@@ -171,7 +171,7 @@ class SqliteSessionRepository:
                 _write(connection, user_id, updated)
                 return updated
 
-        return await self._db.run(update)
+        return await self._db.write(update)
 
     async def delete_session(self, user_id: str, session_id: str) -> SessionMetadata | None:
         def delete(connection: sqlite3.Connection) -> SessionMetadata | None:
@@ -203,7 +203,7 @@ class SqliteSessionRepository:
                     connection, user_id, current, message, cost=cost, replaces=replaces, preferences=preferences
                 )
 
-        updated = await self._db.run(append)
+        updated = await self._db.write(append)
         if updated is None:
             raise SessionNotFound(f"session {session_id} not found")
         return updated

@@ -81,7 +81,7 @@ class SqliteUserRepository:
                 rows: list[Sequence[str]] = connection.execute(_UPSERT, values).fetchall()
             return rows[0]
 
-        return _profile(await self._db.run(upsert))
+        return _profile(await self._db.write(upsert))
 
     async def set_status(self, user_id: str, status: UserStatus) -> UserProfile | None:
         def update(connection: sqlite3.Connection) -> Sequence[str] | None:

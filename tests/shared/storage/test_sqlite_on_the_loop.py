@@ -1,18 +1,18 @@
-"""SqliteDatabase.read: a small read runs on the event loop's own connection, never waiting there for a lock;
-when SQLite answers busy it goes to a worker thread, which waits as every other call does."""
+"""SqliteDatabase.read and .write: a small read or short write runs on the event loop's own connection, never
+waiting there for a lock; when a lock is taken it goes to a worker thread, which waits as every other call does."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from apis.shared.errors import StorageError, StorageUnavailableError
-from apis.shared.storage.sqlite.database import SqliteDatabase
+from apis.shared.storage.sqlite.database import THREAD_WRITE_EVERY, SqliteDatabase, write_transaction
 
 
 @pytest.fixture
@@ -124,3 +124,81 @@ async def test_the_connection_of_a_thread_that_ended_is_closed_when_another_open
     with pytest.raises(sqlite3.ProgrammingError, match="closed"):
         opened[0].execute("SELECT 1")
     assert body(opened[1]) == "first", "the live thread's connection stays open"
+
+
+def rename(text: str, threads: list[int]) -> Callable[[sqlite3.Connection], int]:
+    def work(connection: sqlite3.Connection) -> int:
+        threads.append(threading.get_ident())
+        with write_transaction(connection):
+            return connection.execute("UPDATE notes SET body = ? WHERE key = 'a'", (text,)).rowcount
+
+    return work
+
+
+async def test_a_write_runs_on_the_loop_and_one_in_so_many_on_a_worker_that_checkpoints(
+    database: SqliteDatabase,
+) -> None:
+    threads: list[int] = []
+    for count in range(THREAD_WRITE_EVERY):
+        assert await database.write(rename(f"v{count}", threads)) == 1
+
+    assert await database.read(body) == f"v{THREAD_WRITE_EVERY - 1}"
+    here = threading.get_ident()
+    assert threads.count(here) == THREAD_WRITE_EVERY - 1
+    assert threads[-1] != here, "the sixteenth went to a worker thread"
+    on_the_loop = database._writer().execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+    on_a_worker = await database.run(lambda connection: connection.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+    assert (on_the_loop, on_a_worker) == (0, 1000), "only workers' connections checkpoint the log"
+
+
+async def test_a_write_while_another_process_writes_waits_in_a_worker_thread(database: SqliteDatabase) -> None:
+    await database.write(rename("mine", []))  # the loop's writer is open
+    other = sqlite3.connect(database.path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("UPDATE notes SET body = 'theirs' WHERE key = 'a'")
+    threads: list[int] = []
+
+    def commit() -> None:
+        other.execute("COMMIT")
+        other.close()
+
+    asyncio.get_running_loop().call_later(0.3, commit)
+
+    assert await database.write(rename("after theirs", threads)) == 1
+
+    assert threads[0] == threading.get_ident(), "tried on the loop, which answered busy at once"
+    assert threads[-1] != threading.get_ident(), "then waited in a worker thread"
+    assert await database.read(body) == "after theirs"
+
+
+async def test_a_write_while_a_worker_thread_writes_waits_for_it(database: SqliteDatabase) -> None:
+    started, release = threading.Event(), threading.Event()
+
+    def slow(connection: sqlite3.Connection) -> None:
+        with write_transaction(connection):
+            connection.execute("UPDATE notes SET body = 'slow' WHERE key = 'a'")
+            started.set()
+            release.wait(5)
+
+    slow_write = asyncio.ensure_future(database.run(slow))
+    await asyncio.to_thread(started.wait, 5)
+    threads: list[int] = []
+    asyncio.get_running_loop().call_later(0.2, release.set)
+
+    assert await database.write(rename("next", threads)) == 1
+    await slow_write
+
+    assert threading.get_ident() not in threads, "the in-process lock was taken: straight to a worker thread"
+    assert await database.read(body) == "next"
+
+
+async def test_a_write_that_fails_rolls_back_and_is_a_storage_error(database: SqliteDatabase) -> None:
+    def broken(connection: sqlite3.Connection) -> None:
+        with write_transaction(connection):
+            connection.execute("UPDATE notes SET body = 'half' WHERE key = 'a'")
+            connection.execute("INSERT INTO nowhere VALUES (1)")
+
+    with pytest.raises(StorageError):
+        await database.write(broken)
+    assert await database.read(body) == "first"
+    assert await database.write(rename("later", [])) == 1, "the lock and the connection are usable again"
