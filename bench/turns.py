@@ -8,8 +8,11 @@ The provider is the suite's OpenAI fake in a process of its own, streaming 64 de
 - turns per second at 20 in flight: at least two thirds of the relay's;
 - memory after 5,000 turns within 10 MB of memory after the first 100;
 - 200 concurrent turns with no error and no lost message (messages counted in storage).
-The offline `local` model's figures are shown beside, without targets (it streams 10 deltas of its own).
-Run: `python -m bench.turns` (about four minutes on 2 cores).
+The offline `local` model's figures are shown beside, without targets (it streams 10 deltas of its own), and so
+are the Bedrock and Gemini paths against their fakes (bench/provider_paths.py) and a variant of the fresh
+install (whose defaults have long-term memory on) with a quota tier every turn is checked against: a second
+inference API on a data folder of its own, measured in the same run.
+Run: `python -m bench.turns` (about six minutes on 2 cores).
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ import httpx
 from apis.shared.auth import mint_local_token
 from apis.shared.config import AuthSettings, StorageBackend, StorageSettings
 from apis.shared.models import LOCAL_MODEL, ManagedModelCreate, managed_models
+from apis.shared.quota import AssignmentType
+from apis.shared.quota import service as quota_service
+from apis.shared.quota.schemas import QuotaAssignmentCreate, QuotaTierCreate
 from apis.shared.storage import open_storage
 from bench.common import (
     Row,
@@ -40,6 +46,7 @@ from bench.common import (
     resident_megabytes,
     service_process,
 )
+from bench.provider_paths import BENCH_PROVIDER_MODELS, RelayFigures, provider_fakes, provider_rows
 
 SEQUENTIAL = 300
 THROUGHPUT_TURNS = 600
@@ -177,7 +184,9 @@ async def cpu_per_turn(pid: int, turns: object, count: int) -> tuple[list[Sample
     return samples, (cpu_seconds(pid) - before) * 1000 / count
 
 
-async def seed(data_dir: Path) -> None:
+async def seed(data_dir: Path, *, quota_tier: bool = False) -> None:
+    """The catalogue of a fresh install plus the bench's models; with `quota_tier`, a default tier (limits far
+    above what the run spends, so every turn is checked and none refused)."""
     storage = await open_storage(StorageSettings(storage_backend=StorageBackend.LOCAL, data_dir=data_dir))
     try:
         bench_model = ManagedModelCreate(
@@ -185,6 +194,15 @@ async def seed(data_dir: Path) -> None:
         )
         await managed_models.create(models=storage.models, model_in=LOCAL_MODEL)
         await managed_models.create(models=storage.models, model_in=bench_model)
+        for model in BENCH_PROVIDER_MODELS:
+            await managed_models.create(models=storage.models, model_in=model)
+        if quota_tier:
+            tier = QuotaTierCreate(
+                tier_id="bench", tier_name="Bench", monthly_cost_limit=1_000_000, daily_cost_limit=100_000
+            )
+            await quota_service.create_tier(quotas=storage.quotas, tier_in=tier, created_by="bench")
+            assignment = QuotaAssignmentCreate(assignment_type=AssignmentType.DEFAULT_TIER, tier_id="bench")
+            await quota_service.create_assignment(quotas=storage.quotas, assignment_in=assignment, created_by="bench")
     finally:
         await storage.close()
 
@@ -201,9 +219,54 @@ async def stored_messages(data_dir: Path, session_ids: list[str]) -> int:
         await storage.close()
 
 
-async def measure(data_dir: Path, api: tuple[str, int], fake_url: str, relay: tuple[str, int]) -> list[Row]:
+async def variant_rows(
+    client: httpx.AsyncClient, variant: tuple[str, int, str], relay: RelayFigures, direct: list[Sample]
+) -> list[Row]:
+    """The OpenAI path's figures on the variant's inference API (a quota tier checked every turn)."""
+    url, pid, token = variant
+
+    def turn(phase: str) -> object:
+        return lambda i: api_turn(client, url, token, "gpt-bench", f"quota-{phase}-{i}")
+
+    await concurrent(turn("warm"), MEMORY_FIRST, THROUGHPUT_IN_FLIGHT)
+    through, cpu = await cpu_per_turn(pid, turn("seq"), SEQUENTIAL)
+    throughput, elapsed = await concurrent(turn("tp"), THROUGHPUT_TURNS, THROUGHPUT_IN_FLIGHT)
+    first, alone = [s.first_byte_ms for s in through], [s.first_byte_ms for s in direct]
+    label = "with a quota tier (memory on)"
+    return [
+        Row(
+            f"{label}: first delta added, p50",
+            percentile(first, 0.5) - percentile(alone, 0.5),
+            relay.first_delta_p50_ms + 1,
+            "ms",
+        ),
+        Row(
+            f"{label}: first delta added, p99",
+            percentile(first, 0.99) - percentile(alone, 0.99),
+            relay.first_delta_p99_ms + 3,
+            "ms",
+        ),
+        Row(f"{label}: server CPU per turn", cpu, 1.5 * relay.cpu_ms, "ms"),
+        Row(f"{label}: turns per second", THROUGHPUT_TURNS / elapsed, relay.turns_per_second * 2 / 3, "/s", True),
+        Row(f"{label}: errors", sum(not s.ok for s in [*through, *throughput]), 0, ""),
+    ]
+
+
+async def measure(
+    data_dir: Path,
+    api: tuple[str, int],
+    fake_url: str,
+    relay: tuple[str, int],
+    variant: tuple[Path, str, int],
+) -> list[Row]:
     (api_url, api_pid), (relay_url, relay_pid) = api, relay
     token = mint_local_token(settings=AuthSettings(), data_dir=data_dir, user_id=USER)
+    variant_dir, variant_url, variant_pid = variant
+    variant_token = mint_local_token(settings=AuthSettings(), data_dir=variant_dir, user_id=USER)
+
+    def ttfb(samples: list[Sample], fraction: float) -> float:
+        return percentile([s.first_byte_ms for s in samples], fraction)
+
     limits = httpx.Limits(max_connections=300, max_keepalive_connections=300)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
 
@@ -235,11 +298,17 @@ async def measure(data_dir: Path, api: tuple[str, int], fake_url: str, relay: tu
         made = MEMORY_FIRST + 2 * SEQUENTIAL + 100 + 2 * THROUGHPUT_TURNS + 200
         rest, _ = await concurrent(openai("mem"), max(0, MEMORY_TOTAL - made), THROUGHPUT_IN_FLIGHT)
         memory_last = resident_megabytes(api_pid)
+        # After the memory figure: the other providers' models and clients are not what it measures.
+        relay_figures = RelayFigures(
+            first_delta_p50_ms=ttfb(relayed, 0.5) - ttfb(direct, 0.5),
+            first_delta_p99_ms=ttfb(relayed, 0.99) - ttfb(direct, 0.99),
+            cpu_ms=relay_cpu,
+            turns_per_second=THROUGHPUT_TURNS / relay_elapsed,
+        )
+        provider_table = await provider_rows(client, api_url, token, api_pid, relay_figures)
+        variant_table = await variant_rows(client, (variant_url, variant_pid, variant_token), relay_figures, direct)
     await asyncio.sleep(1.0)  # the last answers are stored as their streams end
     lost = 2 * len(burst_ids) - await stored_messages(data_dir, burst_ids)
-
-    def ttfb(samples: list[Sample], fraction: float) -> float:
-        return percentile([s.first_byte_ms for s in samples], fraction)
 
     relay_p50, relay_p99 = ttfb(relayed, 0.5) - ttfb(direct, 0.5), ttfb(relayed, 0.99) - ttfb(direct, 0.99)
     api_p50, api_p99 = ttfb(through, 0.5) - ttfb(direct, 0.5), ttfb(through, 0.99) - ttfb(direct, 0.99)
@@ -282,19 +351,36 @@ async def measure(data_dir: Path, api: tuple[str, int], fake_url: str, relay: tu
         Row("200 concurrent turns: errors", sum(not s.ok for s in burst), 0, ""),
         Row("200 concurrent turns: lost messages (in storage)", lost, 0, ""),
         Row("errors in all other runs", sum(failed.values()), 0, ""),
+        *provider_table,
+        *variant_table,
     ]
 
 
 async def run() -> None:
     with tempfile.TemporaryDirectory() as folder:
-        data_dir = Path(folder)
+        data_dir, variant_dir = Path(folder) / "fresh", Path(folder) / "quota"
         await seed(data_dir)
-        async with fake_provider() as fake_url:
-            environment = {"OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": fake_url, "LOG_LEVEL": "WARNING"}
+        await seed(variant_dir, quota_tier=True)
+        async with fake_provider() as fake_url, provider_fakes() as provider_environment:
+            environment = {
+                "OPENAI_API_KEY": "sk-bench",
+                "OPENAI_BASE_URL": fake_url,
+                "LOG_LEVEL": "WARNING",
+                **provider_environment,
+            }
             async with relay_process(fake_url) as relay:
-                with service_process("inference", data_dir, **environment) as (api_url, process, _):
-                    rows = await measure(data_dir, (api_url, process.pid), fake_url, relay)
-    print_table("Chat turns through HTTP beside a bare relay (local backend, OpenAI fake: 64 deltas, no delay)", rows)
+                with (
+                    service_process("inference", data_dir, **environment) as (api_url, process, _),
+                    service_process("inference", variant_dir, **environment) as (variant_url, variant, _),
+                ):
+                    rows = await measure(
+                        data_dir,
+                        (api_url, process.pid),
+                        fake_url,
+                        relay,
+                        (variant_dir, variant_url, variant.pid),
+                    )
+    print_table("Chat turns through HTTP beside a bare relay (local backend, fakes: 64 deltas, no delay)", rows)
     print(json.dumps({row.figure: round(row.measured, 3) for row in rows}))
 
 
