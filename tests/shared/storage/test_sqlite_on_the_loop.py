@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from apis.shared.errors import StorageError, StorageUnavailableError
-from apis.shared.storage.sqlite.database import THREAD_WRITE_EVERY, SqliteDatabase, write_transaction
+from apis.shared.storage.sqlite.database import THREAD_WRITE_EVERY, WORKER_THREADS, SqliteDatabase, write_transaction
 
 
 @pytest.fixture
@@ -202,3 +202,26 @@ async def test_a_write_that_fails_rolls_back_and_is_a_storage_error(database: Sq
         await database.write(broken)
     assert await database.read(body) == "first"
     assert await database.write(rename("later", [])) == 1, "the lock and the connection are usable again"
+
+
+async def test_at_most_so_many_worker_threads_work_for_one_database(database: SqliteDatabase) -> None:
+    """More threads would only hold more connections (each with its page cache) waiting for one write lock."""
+    lock = threading.Lock()
+    running, most = 0, 0
+
+    def slow_read(connection: sqlite3.Connection) -> str:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        try:
+            threading.Event().wait(0.05)
+            return body(connection)
+        finally:
+            with lock:
+                running -= 1
+
+    answers = await asyncio.gather(*(database.run(slow_read) for _ in range(3 * WORKER_THREADS)))
+
+    assert answers == ["first"] * (3 * WORKER_THREADS)
+    assert most == WORKER_THREADS

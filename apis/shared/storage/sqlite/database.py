@@ -15,9 +15,11 @@ other write use a worker thread.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -89,6 +91,10 @@ class _Connection(sqlite3.Connection):
 PAGE_CACHE_KIB = 256
 # One write in this many runs on a worker thread even when it could run on the loop (see `write`).
 THREAD_WRITE_EVERY = 16
+# Worker threads working for one database at a time. Writes queue on one lock anyway and reads in threads are CPU
+# work under the GIL, so more threads only add connections (each with its page cache): under a burst of 200 turns
+# anyio's default of 40 kept 40 connections open, most of them waiting for the write lock.
+WORKER_THREADS = 8
 
 
 class SqliteDatabase:
@@ -112,6 +118,9 @@ class SqliteDatabase:
         self._write_lock = threading.Lock()
         self._closed = False
         self._writes_begun = 0
+        self._limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def _connect(self, *, busy_timeout_ms: int | None = None) -> sqlite3.Connection:
         wait_ms = self._busy_timeout_ms if busy_timeout_ms is None else busy_timeout_ms
@@ -183,8 +192,16 @@ class SqliteDatabase:
         return result
 
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `work` on a worker thread with that thread's connection."""
-        return await anyio.to_thread.run_sync(self.call, work)
+        """Run `work` on a worker thread with that thread's connection, WORKER_THREADS at most at a time."""
+        return await anyio.to_thread.run_sync(self.call, work, limiter=self._thread_limiter())
+
+    def _thread_limiter(self) -> anyio.CapacityLimiter:
+        """This event loop's limit on the worker threads working for this database (a limiter belongs to a loop)."""
+        loop = asyncio.get_running_loop()
+        limiter = self._limiters.get(loop)
+        if limiter is None:
+            limiter = self._limiters[loop] = anyio.CapacityLimiter(WORKER_THREADS)
+        return limiter
 
     async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run `work`, a read of a few rows through an index, on this thread (the event loop's), unless the
