@@ -15,15 +15,20 @@ from apis.shared.errors import StorageError, StorageUnavailableError
 from apis.shared.storage.sqlite.database import THREAD_WRITE_EVERY, WORKER_THREADS, SqliteDatabase, write_transaction
 
 
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[SqliteDatabase]:
-    path = tmp_path / "colloquy.sqlite3"
+def notes_database(folder: Path, *, busy_timeout_ms: int) -> SqliteDatabase:
+    """A WAL database with one note, 'a' = 'first'."""
+    path = folder / "colloquy.sqlite3"
     setup = sqlite3.connect(path, isolation_level=None)
     setup.execute("PRAGMA journal_mode = WAL")
     setup.execute("CREATE TABLE notes (key TEXT PRIMARY KEY, body TEXT)")
     setup.execute("INSERT INTO notes VALUES ('a', 'first')")
     setup.close()
-    database = SqliteDatabase(path, busy_timeout_ms=3000)
+    return SqliteDatabase(path, busy_timeout_ms=busy_timeout_ms)
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[SqliteDatabase]:
+    database = notes_database(tmp_path, busy_timeout_ms=3000)
     yield database
     database.close()
 
@@ -78,14 +83,8 @@ async def test_a_read_the_database_is_busy_for_waits_in_a_worker_thread(database
 
 
 async def test_a_read_still_busy_after_the_timeout_is_a_503(tmp_path: Path) -> None:
-    path = tmp_path / "colloquy.sqlite3"
-    setup = sqlite3.connect(path, isolation_level=None)
-    setup.execute("PRAGMA journal_mode = WAL")
-    setup.execute("CREATE TABLE notes (key TEXT PRIMARY KEY, body TEXT)")
-    setup.execute("INSERT INTO notes VALUES ('a', 'first')")
-    setup.close()
-    database = SqliteDatabase(path, busy_timeout_ms=200)
-    other = exclusive(path)
+    database = notes_database(tmp_path, busy_timeout_ms=200)
+    other = exclusive(database.path)
     try:
         with pytest.raises(StorageUnavailableError):
             await database.read(body)

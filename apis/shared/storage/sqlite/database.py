@@ -23,7 +23,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import TypeVar
 
 import anyio.to_thread
 
@@ -122,7 +122,11 @@ class SqliteDatabase:
             weakref.WeakKeyDictionary()
         )
 
-    def _connect(self, *, busy_timeout_ms: int | None = None) -> sqlite3.Connection:
+    def _connect(
+        self, *, busy_timeout_ms: int | None = None, pragmas: tuple[str, ...] = (), locks_itself: bool = False
+    ) -> sqlite3.Connection:
+        """A new connection; `busy_timeout_ms` other than the database's, `pragmas` of its own, and with
+        `locks_itself` no write lock for `write_transaction` to take (its caller holds it)."""
         wait_ms = self._busy_timeout_ms if busy_timeout_ms is None else busy_timeout_ms
         self._create_private_files()
         # isolation_level=None: we issue BEGIN ourselves, so a write transaction takes its lock up front.
@@ -134,7 +138,7 @@ class SqliteDatabase:
             factory=_Connection,
         )
         try:
-            connection.write_lock = self._write_lock
+            connection.write_lock = None if locks_itself else self._write_lock
             connection.lock_timeout_seconds = self._busy_timeout_ms / 1000
             connection.writes = self.writes
             connection.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
@@ -144,6 +148,8 @@ class SqliteDatabase:
             # 2 MB default grew the inference API by tens of MB under load as the file grew. 256 KB each keeps hot
             # index pages; the operating system's file cache holds the rest (bench.turns: 12 MB less after 4,000 turns).
             connection.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
+            for pragma in pragmas:
+                connection.execute(pragma)
         except BaseException:
             connection.close()  # one that is busy for now, with a caller that will not wait: nothing to keep
             raise
@@ -172,12 +178,23 @@ class SqliteDatabase:
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection, opened on first use."""
+        return self._own_connection("connection")
+
+    def _own_connection(
+        self,
+        role: str,
+        *,
+        busy_timeout_ms: int | None = None,
+        pragmas: tuple[str, ...] = (),
+        locks_itself: bool = False,
+    ) -> sqlite3.Connection:
+        """This thread's connection for `role` (a worker's calls, the loop's reads or writes), opened on first use."""
         if self._closed:
             raise StorageUnavailableError("the database is closed")
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        connection: sqlite3.Connection | None = getattr(self._local, role, None)
         if connection is None:
-            connection = self._connect()
-            self._local.connection = connection
+            connection = self._connect(busy_timeout_ms=busy_timeout_ms, pragmas=pragmas, locks_itself=locks_itself)
+            setattr(self._local, role, connection)
         return connection
 
     def call(self, work: Callable[[sqlite3.Connection], T]) -> T:
@@ -243,26 +260,13 @@ class SqliteDatabase:
 
     def _writer(self) -> sqlite3.Connection:
         """This thread's connection for `write`: it answers busy at once and leaves checkpoints to the workers."""
-        if self._closed:
-            raise StorageUnavailableError("the database is closed")
-        connection: sqlite3.Connection | None = getattr(self._local, "writer", None)
-        if connection is None:
-            connection = self._connect(busy_timeout_ms=0)
-            connection.execute("PRAGMA wal_autocheckpoint = 0")
-            cast("_Connection", connection).write_lock = None  # `write` holds the lock while it runs
-            self._local.writer = connection
-        return connection
+        return self._own_connection(
+            "writer", busy_timeout_ms=0, pragmas=("PRAGMA wal_autocheckpoint = 0",), locks_itself=True
+        )
 
     def _reader(self) -> sqlite3.Connection:
         """This thread's read-only connection that answers busy at once instead of waiting."""
-        if self._closed:
-            raise StorageUnavailableError("the database is closed")
-        connection: sqlite3.Connection | None = getattr(self._local, "reader", None)
-        if connection is None:
-            connection = self._connect(busy_timeout_ms=0)
-            connection.execute("PRAGMA query_only = ON")
-            self._local.reader = connection
-        return connection
+        return self._own_connection("reader", busy_timeout_ms=0, pragmas=("PRAGMA query_only = ON",))
 
     def close(self) -> None:
         self._closed = True
