@@ -38,6 +38,7 @@ from strands.types.streaming import StreamEvent
 
 from apis.shared.errors import ProviderError
 from apis.shared.providers.eventstream import EventMessage, EventStreamDecoder, MalformedEventStream
+from apis.shared.providers.status_errors import ProviderStatusError
 
 _EVENTS = frozenset(
     {"messageStart", "contentBlockStart", "contentBlockDelta", "contentBlockStop", "messageStop", "metadata"}
@@ -54,14 +55,12 @@ _STREAM_EXCEPTION_STATUS = {
 _ERROR_BODY_LIMIT = 64 * 1024
 
 
-class BedrockStatusError(Exception):
+class BedrockStatusError(ProviderStatusError):
     """Bedrock refused the call (an error status) or broke off inside its stream (an exception event)."""
 
     def __init__(self, status_code: int, code: str, message: str) -> None:
-        super().__init__(f"{code or 'error'} (HTTP {status_code}): {message}")
-        self.status_code = status_code
+        super().__init__(status_code, message, summary=f"{code or 'error'} (HTTP {status_code}): {message}")
         self.code = code
-        self.message = message
 
 
 class BedrockStreamModel(BedrockModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from apis.shared.errors import ProviderError
+from apis.shared.providers.status_errors import ProviderStatusError
 
 logger = logging.getLogger(__name__)
 _LABELS = {"bedrock": "Bedrock", "openai": "OpenAI", "gemini": "Gemini", "local": "The local model"}
@@ -41,10 +42,6 @@ def _translate(exc: BaseException, label: str) -> ProviderError | None:
         ModelThrottledException,
     )
 
-    from apis.shared.providers.bedrock_stream import BedrockStatusError
-    from apis.shared.providers.gemini_stream import GeminiStatusError
-    from apis.shared.providers.openai_stream import OpenAIStatusError
-
     match exc:
         case ProviderError():
             return exc
@@ -56,9 +53,7 @@ def _translate(exc: BaseException, label: str) -> ProviderError | None:
             )
         case MaxTokensReachedException():
             return ProviderError(f"{label} reached its output token limit", code="max_tokens_reached")
-        case openai.APIStatusError() | OpenAIStatusError():
-            return _status(label, exc.status_code)
-        case BedrockStatusError() | GeminiStatusError():
+        case openai.APIStatusError() | ProviderStatusError():
             return _status(label, exc.status_code)
         case genai_errors.APIError():
             return _status(label, exc.code)

@@ -35,6 +35,7 @@ from strands.types.exceptions import ContextWindowOverflowException, ModelThrott
 from strands.types.streaming import StreamEvent
 
 from apis.shared.providers.sse_lines import sse_lines
+from apis.shared.providers.status_errors import ProviderStatusError
 
 _STOP_REASONS = {"MAX_TOKENS": "max_tokens", "SAFETY": "guardrail_intervened", "RECITATION": "content_filtered"}
 _THROTTLING_STATUSES = frozenset({"RESOURCE_EXHAUSTED", "UNAVAILABLE"})
@@ -44,14 +45,12 @@ _MAX_HOPS = 32
 _ERROR_BODY_LIMIT = 64 * 1024
 
 
-class GeminiStatusError(Exception):
+class GeminiStatusError(ProviderStatusError):
     """Gemini refused the call (an error status) or sent an error object inside its stream."""
 
     def __init__(self, status_code: int, status: str, message: str) -> None:
-        super().__init__(f"{status_code} {status}: {message}")
-        self.status_code = status_code
+        super().__init__(status_code, message, summary=f"{status_code} {status}: {message}")
         self.status = status
-        self.message = message
 
 
 class GeminiStreamModel(GeminiModel):

@@ -29,6 +29,7 @@ from strands.types.streaming import StreamEvent
 
 from apis.shared.errors import ProviderError
 from apis.shared.providers.sse_lines import sse_lines
+from apis.shared.providers.status_errors import ProviderStatusError
 
 _STOP_REASONS = {"tool_calls": "tool_use", "length": "max_tokens", "content_filter": "content_filtered"}
 _OVERFLOW_CODES = frozenset({"context_length_exceeded", "string_above_max_length"})
@@ -36,12 +37,11 @@ _OVERFLOW_WORDS = ("maximum context length", "context window", "too many tokens"
 _ERROR_BODY_LIMIT = 64 * 1024
 
 
-class OpenAIStatusError(Exception):
+class OpenAIStatusError(ProviderStatusError):
     """The server answered the request with an error status (before any chunk)."""
 
     def __init__(self, status_code: int, message: str) -> None:
-        super().__init__(f"HTTP {status_code}: {message}")
-        self.status_code = status_code
+        super().__init__(status_code, message, summary=f"HTTP {status_code}: {message}")
 
 
 class OpenAIStreamModel(OpenAIModel):
