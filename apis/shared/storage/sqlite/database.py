@@ -1,16 +1,16 @@
 """One SQLite file shared by both services: WAL, foreign keys, a busy timeout, one connection per thread; the
 file and its `-wal` and `-shm` companions are 0600, as everything under DATA_DIR.
 
-sqlite3 blocks, so calls run on a worker thread (anyio's pool). Each worker keeps its own connection for its
-lifetime, which avoids both a global lock and reconnecting per call. The exception is `read`: a read of a few
-rows through an index takes about 10 microseconds of CPU, where the hand-off to a worker thread and back takes
-150 (bench/turns.py's turn made nine of them), and CPU work in a worker holds the GIL the loop needs anyway. So
-repositories run such reads on the event loop's own connection, which never waits: a read SQLite answers with
-SQLITE_BUSY (in WAL mode only while another connection recovers the log) goes to a worker thread after all.
-Short write transactions of a turn (a session and its message, an answer with its cost, a title, a memory) do
-the same through `write` when the write lock is free that instant (a commit in WAL mode with synchronous=NORMAL
-appends to the log without syncing it). Reads that may touch many pages (lists, searches, exports) and every
-other write use a worker thread.
+sqlite3 blocks, so calls run on a worker thread (anyio's pool, WORKER_THREADS at a time). Each worker keeps
+its own connection for its lifetime, which avoids both a global lock and reconnecting per call. The exceptions
+are `read` and `write`. A read of a few rows through an index takes about 10 microseconds of CPU, where the
+hand-off to a worker thread and back takes 150 (a chat turn made thirteen), and CPU work in a worker holds the
+GIL the loop needs anyway. So repositories run such reads on the event loop's own connection, which never waits:
+a read SQLite answers with SQLITE_BUSY (in WAL mode only while another connection recovers the log) goes to a
+worker thread after all. Short write transactions of a turn (a session and its message, an answer with its
+cost, a title, a memory) do the same through `write` when the write lock is free that instant (a commit in WAL
+mode with synchronous=NORMAL appends to the log without syncing it). Reads that may touch many pages (lists,
+searches, exports) and every other write use a worker thread.
 """
 
 from __future__ import annotations
@@ -144,9 +144,9 @@ class SqliteDatabase:
             connection.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
             connection.execute("PRAGMA foreign_keys = ON")
             connection.execute("PRAGMA synchronous = NORMAL")
-            # Each worker thread has a connection of its own (up to anyio's 40), each with its own page cache:
-            # 2 MB default grew the inference API by tens of MB under load as the file grew. 256 KB each keeps hot
-            # index pages; the operating system's file cache holds the rest (bench.turns: 12 MB less after 4,000 turns).
+            # Every thread that works for the database has a connection of its own, each with its own page cache:
+            # SQLite's 2 MB default grew the inference API by tens of MB under load as the file grew. 256 KB each
+            # keeps hot index pages; the operating system's file cache holds the rest (bench.turns: 12 MB less).
             connection.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
             for pragma in pragmas:
                 connection.execute(pragma)
