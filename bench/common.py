@@ -1,15 +1,16 @@
-"""What the benchmarks share: percentiles, a budget table, and starting a service as its own process."""
+"""What the benchmarks share: percentiles, a budget table, and starting a service or a fake as its own process."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +58,32 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+Probe = Callable[[httpx.AsyncClient, str], Awaitable[object]]
+
+
+@asynccontextmanager
+async def module_process(module: str, *args: str, probe: Probe) -> AsyncIterator[tuple[str, int]]:
+    """`python -m MODULE PORT ARGS...` on a free port of loopback (a fake provider, the bare relay), once
+    `probe(client, base_url)` answers; yields its base URL and pid, and stops it after."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", module, str(port), *args)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient() as client:
+            for _ in range(500):
+                try:
+                    await probe(client, url)
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.02)
+            else:
+                raise RuntimeError(f"{module} did not answer")
+        yield url, process.pid
+    finally:
+        process.terminate()
+        await process.wait()
 
 
 @contextmanager

@@ -4,19 +4,12 @@ Run by bench.provider_paths; `python -m bench.fake_bedrock PORT`."""
 
 from __future__ import annotations
 
-import sys
-
-import uvicorn
-
-from bench.fake_openai import RepeatingScript
+from bench.fake_openai import RepeatingScript, serve
 from tests.fakes.bedrock_server import FakeBedrockState, create_bedrock_app
 
 
 def main() -> None:
-    state = FakeBedrockState(script=RepeatingScript())
-    uvicorn.run(
-        create_bedrock_app(state), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False
-    )
+    serve(create_bedrock_app(FakeBedrockState(script=RepeatingScript())))
 
 
 if __name__ == "__main__":

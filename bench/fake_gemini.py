@@ -4,19 +4,12 @@ Run by bench.provider_paths; `python -m bench.fake_gemini PORT`."""
 
 from __future__ import annotations
 
-import sys
-
-import uvicorn
-
-from bench.fake_openai import RepeatingScript
+from bench.fake_openai import RepeatingScript, serve
 from tests.fakes.gemini_server import FakeGeminiState, create_gemini_app
 
 
 def main() -> None:
-    state = FakeGeminiState(script=RepeatingScript())
-    uvicorn.run(
-        create_gemini_app(state), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False
-    )
+    serve(create_gemini_app(FakeGeminiState(script=RepeatingScript())))
 
 
 if __name__ == "__main__":

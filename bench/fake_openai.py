@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from tests.fakes.openai_server import FakeOpenAIState, create_openai_app
 from tests.fakes.scripts import ChatScript, Text, Turn, Usage
@@ -23,11 +24,13 @@ class RepeatingScript(ChatScript):
         return BENCH_TURN
 
 
+def serve(app: ASGIApp) -> None:
+    """Serve a fake on loopback at the port the benchmark named (`python -m bench.fake_... PORT`)."""
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
+
+
 def main() -> None:
-    state = FakeOpenAIState(script=RepeatingScript())
-    uvicorn.run(
-        create_openai_app(state), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False
-    )
+    serve(create_openai_app(FakeOpenAIState(script=RepeatingScript())))
 
 
 if __name__ == "__main__":

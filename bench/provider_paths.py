@@ -13,7 +13,6 @@ the same measurement on its own, beside a bare relay of its own (about two minut
 from __future__ import annotations
 
 import asyncio
-import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -24,7 +23,7 @@ from pathlib import Path
 import httpx
 
 from apis.shared.models import ManagedModelCreate
-from bench.common import Row, free_port, percentile, print_table
+from bench.common import Row, module_process, percentile, print_table
 
 # bench.turns is imported inside the functions that use it: it imports this module, and `python -m bench.turns`
 # would otherwise meet a half-initialised module.
@@ -73,30 +72,16 @@ class _Fakes:
 _RUNNING: list[_Fakes] = []
 
 
-async def _start(
-    module: str, probe: Callable[[httpx.AsyncClient, str], Awaitable[object]]
-) -> tuple[str, asyncio.subprocess.Process]:
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", module, str(port))
-    url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient() as client:
-        for _ in range(500):
-            try:
-                await probe(client, url)
-                return url, process
-            except httpx.TransportError:
-                await asyncio.sleep(0.02)
-    process.terminate()
-    await process.wait()
-    raise RuntimeError(f"{module} did not answer")
-
-
 @asynccontextmanager
 async def provider_fakes() -> AsyncIterator[dict[str, str]]:
     """Both fakes in processes of their own; yields the inference API's environment for reaching them."""
     async with AsyncExitStack() as stack:
-        bedrock_url = await _serve(stack, "bench.fake_bedrock", lambda c, u: c.get(f"{u}/foundation-models"))
-        gemini_url = await _serve(stack, "bench.fake_gemini", lambda c, u: c.get(f"{u}/v1beta/models"))
+        bedrock_url, _ = await stack.enter_async_context(
+            module_process("bench.fake_bedrock", probe=lambda c, u: c.get(f"{u}/foundation-models"))
+        )
+        gemini_url, _ = await stack.enter_async_context(
+            module_process("bench.fake_gemini", probe=lambda c, u: c.get(f"{u}/v1beta/models"))
+        )
         _RUNNING.append(_Fakes(bedrock_url, gemini_url))
         stack.callback(_RUNNING.pop)
         yield {
@@ -107,19 +92,6 @@ async def provider_fakes() -> AsyncIterator[dict[str, str]]:
             "GEMINI_API_KEY": GEMINI_API_KEY,
             "GEMINI_BASE_URL": gemini_url,
         }
-
-
-async def _serve(
-    stack: AsyncExitStack, module: str, probe: Callable[[httpx.AsyncClient, str], Awaitable[object]]
-) -> str:
-    url, process = await _start(module, probe)
-
-    async def stop() -> None:
-        process.terminate()
-        await process.wait()
-
-    stack.push_async_callback(stop)
-    return url
 
 
 async def bedrock_alone(client: httpx.AsyncClient, url: str) -> float:

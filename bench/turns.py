@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,8 +38,8 @@ from apis.shared.storage import open_storage
 from bench.common import (
     Row,
     cpu_seconds,
-    free_port,
     median,
+    module_process,
     percentile,
     print_table,
     resident_megabytes,
@@ -141,40 +140,17 @@ async def concurrent(make: object, count: int, in_flight: int) -> tuple[list[Sam
 
 @asynccontextmanager
 async def fake_provider() -> AsyncIterator[str]:
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.fake_openai", str(port))
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        async with httpx.AsyncClient() as client:
-            for _ in range(500):
-                try:
-                    await client.get(f"{url}/models")
-                    break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.02)
-        yield url
-    finally:
-        process.terminate()
-        await process.wait()
+    """The OpenAI fake in a process of its own; yields its API's base URL."""
+    async with module_process("bench.fake_openai", probe=lambda client, url: client.get(f"{url}/v1/models")) as (
+        url,
+        _,
+    ):
+        yield f"{url}/v1"
 
 
-@asynccontextmanager
-async def relay_process(fake_url: str) -> AsyncIterator[tuple[str, int]]:
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.relay", str(port), fake_url)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient() as client:
-            for _ in range(500):
-                try:
-                    await client.get(f"{url}/ping")
-                    break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.02)
-        yield url, process.pid
-    finally:
-        process.terminate()
-        await process.wait()
+def relay_process(fake_url: str) -> AbstractAsyncContextManager[tuple[str, int]]:
+    """The bare relay (bench/relay.py) in a process of its own, in front of `fake_url`; yields its URL and pid."""
+    return module_process("bench.relay", fake_url, probe=lambda client, url: client.get(f"{url}/ping"))
 
 
 async def cpu_per_turn(pid: int, turns: object, count: int) -> tuple[list[Sample], float]:
