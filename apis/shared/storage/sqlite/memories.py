@@ -3,9 +3,12 @@ user who opted out. An add and the trim of the kind's oldest records are one tra
 
 from __future__ import annotations
 
+import heapq
 import sqlite3
 from collections.abc import Sequence
 from functools import partial
+from itertools import islice
+from operator import itemgetter
 
 from apis.shared.memory.models import MemoryKind, MemoryRecord
 from apis.shared.memory.repository import DEFAULT_MAX_PER_KIND
@@ -76,18 +79,27 @@ class SqliteMemoryRepository:
         names = sorted({kind.value for kind in kinds})
         if not names or limit <= 0:
             return []
-        marks = ", ".join("?" for _ in names)  # placeholders only: the values are bound
-        sql = f"SELECT record_id, body FROM memories WHERE user_id = ? AND kind IN ({marks})"
-        parameters: list[object] = [user_id, *names]
-        if session_id is not None:
-            sql += " AND session_id = ?"
-            parameters.append(session_id)
-        sql += " ORDER BY record_id DESC LIMIT ?"
-        parameters.append(limit)
+        # One query per kind, each pinned to the index that answers it newest first: with `kind IN (...)`, or
+        # without table statistics (this file has none), SQLite walks the user's whole primary-key range instead,
+        # every record and its body, which grew with each conversation's summary.
+        if session_id is None:
+            sql = (
+                "SELECT record_id, body FROM memories INDEXED BY memories_by_kind"
+                " WHERE user_id = ? AND kind = ? ORDER BY record_id DESC LIMIT ?"
+            )
+            queries: list[tuple[object, ...]] = [(user_id, name, limit) for name in names]
+        else:
+            sql = (
+                "SELECT record_id, body FROM memories INDEXED BY memories_by_session"
+                " WHERE user_id = ? AND session_id = ? AND kind = ? ORDER BY record_id DESC LIMIT ?"
+            )
+            queries = [(user_id, session_id, name, limit) for name in names]
 
         def select(connection: sqlite3.Connection) -> list[MemoryRecord]:
-            rows = connection.execute(sql, parameters).fetchall()
-            readable = (read_or_skip(KIND, key, partial(MemoryRecord.model_validate_json, body)) for key, body in rows)
+            per_kind = [connection.execute(sql, parameters).fetchall() for parameters in queries]
+            newest = islice(heapq.merge(*per_kind, key=itemgetter(0), reverse=True), limit)
+            parse = MemoryRecord.model_validate_json
+            readable = (read_or_skip(KIND, key, partial(parse, body)) for key, body in newest)
             return [record for record in readable if record is not None]
 
         return await self._db.read(select)
