@@ -1,6 +1,6 @@
 """The bare relay that turns are measured beside: one route that streams the provider's SSE back through a shared
-`httpx.AsyncClient`, no auth, no storage, on Colloquy's own server stack (FastAPI on uvicorn with its defaults,
-as `colloquy serve` runs). `python -m bench.relay PORT PROVIDER_URL`; started by bench.turns."""
+`httpx.AsyncClient`, no auth, no storage, on Colloquy's own server stack (FastAPI on uvicorn with its defaults
+and the idle timeout `colloquy serve` sets). `python -m bench.relay PORT PROVIDER_URL`; started by bench.turns."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import httpx
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
+
+from apis.shared.config import HttpSettings
 
 
 def create_relay(provider_url: str) -> FastAPI:
@@ -46,7 +48,15 @@ def create_relay(provider_url: str) -> FastAPI:
 
 def main() -> None:
     port, provider_url = int(sys.argv[1]), sys.argv[2]
-    uvicorn.run(create_relay(provider_url), host="127.0.0.1", port=port, log_config=None, access_log=False)
+    idle_seconds = HttpSettings().http_idle_timeout_seconds
+    uvicorn.run(
+        create_relay(provider_url),
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_keep_alive=idle_seconds,
+    )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -17,6 +18,7 @@ import pytest
 from tests.attachments import tiny_png
 from tests.fixtures.services import free_port
 from tests.helpers import parse_sse
+from tests.processes import start_inference
 
 COLLOQUY = [sys.executable, "-m", "apis.shared.cli"]
 
@@ -145,3 +147,31 @@ def test_answers_name_no_server_and_say_nosniff(served: Served) -> None:
     assert [r.headers.get("server") for r in answers] == [None] * len(answers)
     assert [r.headers.get("x-content-type-options") for r in answers] == ["nosniff"] * len(answers)
     assert answers[1].headers["cache-control"] == "no-store"
+
+
+def pinged_connection(url: str) -> socket.socket:
+    """A connection to the service at `url` that has had one keep-alive answer and now sits idle."""
+    address = httpx.URL(url)
+    connection = socket.create_connection((address.host, address.port or 80), timeout=10)
+    connection.sendall(b"GET /ping HTTP/1.1\r\nHost: colloquy\r\n\r\n")
+    assert connection.recv(4096).startswith(b"HTTP/1.1 200")
+    return connection
+
+
+def test_an_idle_connection_outlives_the_clients_own_expiry_and_the_setting_bounds_it(tmp_path: Path) -> None:
+    """uvicorn's 5 s idle timeout equals httpx's keep-alive expiry: a client reusing a connection as the server
+    dropped it lost the request. Served, a connection idle longer than a client's 5 s still answers; with
+    HTTP_IDLE_TIMEOUT_SECONDS=1 the server closes it after that second."""
+    default, default_url = start_inference(tmp_path / "default", {})
+    short, short_url = start_inference(tmp_path / "short", {"HTTP_IDLE_TIMEOUT_SECONDS": "1"})
+    try:
+        kept, dropped = pinged_connection(default_url), pinged_connection(short_url)
+        with kept, dropped:
+            time.sleep(6)
+            assert dropped.recv(4096) == b"", "the server closed the idle connection"
+            kept.sendall(b"GET /ping HTTP/1.1\r\nHost: colloquy\r\n\r\n")
+            assert kept.recv(4096).startswith(b"HTTP/1.1 200")
+    finally:
+        for process in (default, short):
+            process.terminate()
+            process.wait(timeout=20)

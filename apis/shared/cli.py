@@ -42,7 +42,7 @@ def serve_one(service: str, host: str, port: int) -> None:
     """Run one service in this process until it is stopped."""
     import uvicorn  # only the serving path needs it
 
-    _settings_or_exit()  # a bad setting gets one clear line here, not a traceback from inside uvicorn
+    settings = _settings_or_exit()  # a bad setting gets one clear line here, not a traceback from inside uvicorn
     # No access log of uvicorn's own (our middleware logs each request by its route template, never the path,
     # which may be a credential) and no `server: uvicorn` header announcing what runs here.
     uvicorn.run(
@@ -53,6 +53,7 @@ def serve_one(service: str, host: str, port: int) -> None:
         log_config=None,
         access_log=False,
         server_header=False,
+        timeout_keep_alive=settings.http.http_idle_timeout_seconds,
     )
 
 
