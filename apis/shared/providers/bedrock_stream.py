@@ -23,6 +23,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any, cast
 
 import httpx
+import orjson
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.utils import percent_encode
@@ -197,7 +198,7 @@ def _event(message: EventMessage) -> dict[str, Any] | None:
         name = message.headers.get(":event-type", "")
         if name not in _EVENTS:
             return None
-        payload = json.loads(message.payload) if message.payload else {}
+        payload = orjson.loads(message.payload) if message.payload else {}
         if name == "contentBlockDelta":
             _decode_blobs(payload.get("delta") or {})
         return {name: payload}

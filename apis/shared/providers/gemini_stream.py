@@ -4,7 +4,7 @@ The SDK builds a pydantic `GenerateContentResponse` for every chunk (and walks i
 about half of a Gemini turn's CPU. This model keeps Strands' Gemini model and the SDK for what they do once per
 call — the request: Strands' contents, tools and config, turned into the Developer API's JSON by the SDK's own
 converter, so the body is byte for byte what the SDK sends — and reads the server-sent events itself over one
-pooled `httpx.AsyncClient` per model: one `json.loads` per chunk, Strands' stream events built directly, in the
+pooled `httpx.AsyncClient` per model: one `orjson.loads` per chunk, Strands' stream events built directly, in the
 order Strands' Gemini model makes them.
 
 Kept as the SDK path had them: text, thought parts as reasoning (and thought signatures), function calls whole
@@ -25,6 +25,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import httpx
+import orjson
 from google import genai
 from google.genai import _common
 from google.genai import types as genai_types
@@ -34,7 +35,7 @@ from strands.types.event_loop import Usage
 from strands.types.exceptions import ContextWindowOverflowException, ModelThrottledException
 from strands.types.streaming import StreamEvent
 
-from apis.shared.providers.sse_lines import sse_lines
+from apis.shared.providers.sse_lines import sse_line_batches
 from apis.shared.providers.status_errors import ProviderStatusError
 
 _STOP_REASONS = {"MAX_TOKENS": "max_tokens", "SAFETY": "guardrail_intervened", "RECITATION": "content_filtered"}
@@ -196,18 +197,19 @@ async def _chunks(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
 
     The body is read to its end, so that its connection goes back to the pool."""
     data: list[bytes] = []
-    async for line in sse_lines(response):
-        if line.startswith(b"data:"):
-            data.append(line[5:].lstrip(b" "))
-        elif not line and data:
-            yield _chunk(b"\n".join(data))
-            data = []
+    async for lines in sse_line_batches(response):
+        for line in lines:
+            if line.startswith(b"data:"):
+                data.append(line[5:].lstrip(b" "))
+            elif not line and data:
+                yield _chunk(b"\n".join(data))
+                data = []
     if data:
         yield _chunk(b"\n".join(data))
 
 
 def _chunk(data: bytes) -> dict[str, Any]:
-    chunk = json.loads(data)
+    chunk = orjson.loads(data)
     if not isinstance(chunk, dict):
         raise GeminiStatusError(500, "INTERNAL", "an event that is not a JSON object")
     if "error" in chunk:

@@ -3,7 +3,7 @@
 The SDK builds a pydantic object (with its type checks) for every chunk of a stream: about two thirds of a
 turn's CPU on the OpenAI path went there (issue 16's profile). This model keeps Strands' OpenAI model for what it
 does once per call — the request (messages, tools, tool choice, prompt caching) — and reads the server-sent
-events itself: one `json.loads` per chunk, Strands' stream events built directly. The HTTP client is one
+events itself: one `orjson.loads` per chunk, Strands' stream events built directly. The HTTP client is one
 `httpx.AsyncClient` per model (a model is cached per configuration and event loop, chat_models.py), so turns
 reuse kept-alive connections to the provider instead of opening one each.
 
@@ -22,13 +22,14 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import httpx
+import orjson
 from strands.models.openai import OpenAIModel
 from strands.types.event_loop import Usage
 from strands.types.exceptions import ContextWindowOverflowException, ModelThrottledException
 from strands.types.streaming import StreamEvent
 
 from apis.shared.errors import ProviderError
-from apis.shared.providers.sse_lines import sse_lines
+from apis.shared.providers.sse_lines import sse_line_batches
 from apis.shared.providers.status_errors import ProviderStatusError
 
 _STOP_REASONS = {"tool_calls": "tool_use", "length": "max_tokens", "content_filter": "content_filtered"}
@@ -78,7 +79,7 @@ class OpenAIStreamModel(OpenAIModel):
         async with self._http.stream("POST", self._url, json=request, headers=self._headers) as response:
             if response.status_code >= 400:
                 raise await _refusal(response)
-            async for event in _events(_chunks(response)):
+            async for event in _events(_chunk_batches(response)):
                 yield event
 
 
@@ -104,26 +105,31 @@ def _error_of(body: str) -> dict[str, Any]:
     return error if isinstance(error, dict) else {}
 
 
-async def _chunks(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
-    """The JSON objects of the stream's `data:` lines, up to `[DONE]`; an `error` object is a provider error.
+async def _chunk_batches(response: httpx.Response) -> AsyncIterator[list[dict[str, Any]]]:
+    """The JSON objects of the stream's `data:` lines up to `[DONE]`, a list per network read; an `error` object is
+    a provider error.
 
     The body is read to its end even after `[DONE]`: a response closed before its last byte takes its connection
     with it, and the next turn would open another."""
     done = False
-    async for line in sse_lines(response):
-        if done or not line.startswith(b"data:"):
-            continue  # blank separators, comments (": keep-alive"), other SSE fields, and what follows [DONE]
-        data = line[5:].strip()
-        if data == b"[DONE]":
-            done = True
-            continue
-        chunk = json.loads(data)
-        if "error" in chunk:
-            raise ProviderError("OpenAI failed while answering", code="provider_error")
-        yield chunk
+    async for lines in sse_line_batches(response):
+        chunks = []
+        for line in lines:
+            if done or not line.startswith(b"data:"):
+                continue  # blank separators, comments (": keep-alive"), other SSE fields, and what follows [DONE]
+            data = line[5:].strip()
+            if data == b"[DONE]":
+                done = True
+                continue
+            chunk = orjson.loads(data)
+            if "error" in chunk:
+                raise ProviderError("OpenAI failed while answering", code="provider_error")
+            chunks.append(chunk)
+        if chunks:
+            yield chunks
 
 
-async def _events(chunks: AsyncIterator[dict[str, Any]]) -> AsyncIterator[StreamEvent]:
+async def _events(batches: AsyncIterator[list[dict[str, Any]]]) -> AsyncIterator[StreamEvent]:
     """Strands' stream events for a chat completion's chunks, in the order Strands' OpenAI model makes them:
     text and reasoning as they come, tool calls whole after the content, the stop, then usage."""
     yield {"messageStart": {"role": "assistant"}}
@@ -131,32 +137,33 @@ async def _events(chunks: AsyncIterator[dict[str, Any]]) -> AsyncIterator[Stream
     tool_calls: dict[int, dict[str, Any]] = {}
     finish_reason: str | None = None
     usage: dict[str, Any] | None = None
-    async for chunk in chunks:
-        usage = chunk.get("usage") or usage
-        choices = chunk.get("choices")
-        if not choices or finish_reason is not None:
-            continue
-        choice = choices[0]
-        delta = choice.get("delta") or {}
-        reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-        if isinstance(reasoning, str) and reasoning:
-            for event in _switch(open_kind, "reasoning"):
-                yield event
-            open_kind = "reasoning"
-            yield {"contentBlockDelta": {"delta": {"reasoningContent": {"text": reasoning}}}}
-        content = delta.get("content")
-        if content:
-            for event in _switch(open_kind, "text"):
-                yield event
-            open_kind = "text"
-            yield {"contentBlockDelta": {"delta": {"text": content}}}
-        for call in delta.get("tool_calls") or ():
-            _add_tool_delta(tool_calls, call)
-        if choice.get("finish_reason"):
-            finish_reason = choice["finish_reason"]
-            if open_kind is not None:
-                yield {"contentBlockStop": {}}
-                open_kind = None
+    async for batch in batches:
+        for chunk in batch:
+            usage = chunk.get("usage") or usage
+            choices = chunk.get("choices")
+            if not choices or finish_reason is not None:
+                continue
+            choice = choices[0]
+            delta = choice.get("delta") or {}
+            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+            if isinstance(reasoning, str) and reasoning:
+                for event in _switch(open_kind, "reasoning"):
+                    yield event
+                open_kind = "reasoning"
+                yield {"contentBlockDelta": {"delta": {"reasoningContent": {"text": reasoning}}}}
+            content = delta.get("content")
+            if content:
+                for event in _switch(open_kind, "text"):
+                    yield event
+                open_kind = "text"
+                yield {"contentBlockDelta": {"delta": {"text": content}}}
+            for call in delta.get("tool_calls") or ():
+                _add_tool_delta(tool_calls, call)
+            if choice.get("finish_reason"):
+                finish_reason = choice["finish_reason"]
+                if open_kind is not None:
+                    yield {"contentBlockStop": {}}
+                    open_kind = None
     if open_kind is not None:  # a stream that ended without a finish reason
         yield {"contentBlockStop": {}}
     for call in tool_calls.values():

@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator
 import httpx
 
 
-async def sse_lines(response: httpx.Response) -> AsyncIterator[bytes]:
-    """The body's lines as bytes, ended by LF, CRLF or CR as server-sent events allow.
+async def sse_line_batches(response: httpx.Response) -> AsyncIterator[list[bytes]]:
+    """The body's lines as bytes, ended by LF, CRLF or CR as server-sent events allow: a list per network read.
 
-    httpx's `aiter_lines` decodes text and splits it in Python for every network read; JSON parses bytes
-    as they are, and one `split` per read is all a stream of short events needs."""
+    httpx's `aiter_lines` decodes text and splits it in Python for every network read; JSON parses bytes as they
+    are, and one `split` per read is all a stream of short events needs. A list per read rather than a line at a
+    time: each step of an async generator costs about a microsecond, and a fast stream packs many events into a
+    read."""
     pending = b""
     async for piece in response.aiter_bytes():
         pending += piece
@@ -21,7 +23,7 @@ async def sse_lines(response: httpx.Response) -> AsyncIterator[bytes]:
             pending = pending[:-1] if kept else pending
             pending = pending.replace(b"\r\n", b"\n").replace(b"\r", b"\n") + (b"\r" if kept else b"")
         *lines, pending = pending.split(b"\n")
-        for line in lines:
-            yield line
+        if lines:
+            yield lines
     if pending:
-        yield pending.rstrip(b"\r")
+        yield [pending.rstrip(b"\r")]

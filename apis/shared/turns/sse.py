@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-# One encoder for every frame: `json.dumps` with options other than its defaults builds a new one per call.
-_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+import orjson
 
 
 def frame(event: str, data: dict[str, Any]) -> str:
-    return f"event: {event}\ndata: {_encode(data)}\n\n"
+    """One frame. orjson writes compact UTF-8 JSON as `json.dumps` with `separators=(",", ":")` and
+    `ensure_ascii=False` does, in a tenth of the time: a turn encodes a frame for every delta."""
+    return f"event: {event}\ndata: {orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode()}\n\n"
 
 
 KEEP_ALIVE = ": keep-alive\n\n"

@@ -146,8 +146,9 @@ async def test_failures_keep_their_stream_error_codes(
 async def test_a_stalled_stream_times_out_as_unreachable(bedrock_fake: RunningFake[FakeBedrockState]) -> None:
     bedrock_fake.state.script.add(Text("par"), Text("tial", delay_seconds=2.0))
 
-    with pytest.raises(httpx.ReadTimeout) as caught:
-        await events_of(bedrock_model(timeout_seconds=0.3))
+    # Any of httpx's timeouts: on a loaded machine the first connection can be what runs out of time.
+    with pytest.raises(httpx.TimeoutException) as caught:
+        await events_of(bedrock_model(timeout_seconds=0.5))
 
     assert (translated := provider_failure(caught.value, "bedrock")) is not None
     assert translated.code == "provider_unreachable"
