@@ -30,6 +30,35 @@ async def test_a_new_session_is_named_after_its_first_turn(local_services: Servi
     assert await eventually_titled(local_services, session_id, headers) == "Plan a three day trip to Lisbon in"
 
 
+@pytest.fixture
+async def slow_local_services(tmp_path: Path) -> AsyncIterator[Services]:
+    """Services whose offline model streams a word every 50 ms: a turn lasts long enough to be read mid-way."""
+    settings = service_settings(local_storage_settings(tmp_path)).model_copy(
+        update={"inference": InferenceSettings(local_provider_delta_words=1, local_provider_delta_delay_ms=50)}
+    )
+    async with open_services(settings) as services:
+        yield services
+
+
+async def test_with_the_offline_title_model_a_new_session_is_stored_named(slow_local_services: Services) -> None:
+    """Its title needs no model call, so it is written with the session: named from the first moment anyone can
+    read it, while its first answer still streams and before any work after the turn has run."""
+    services = slow_local_services
+    headers, session_id = services.auth(random_user_id()), random_session_id()
+    body = {"session_id": session_id, "message": "Plan a three day trip to Lisbon in May"}
+    turn = asyncio.create_task(services.inference.post("/invocations", json=body, headers=headers))
+    for _ in range(500):  # the session appears once the turn stored its first message
+        read = await services.app.get(f"/sessions/{session_id}/metadata", headers=headers)
+        if read.status_code != 404:
+            break
+        await asyncio.sleep(0.01)
+    still_streaming = not turn.done()
+
+    assert (await turn).status_code == 200
+    assert still_streaming
+    assert read.json()["title"] == "Plan a three day trip to Lisbon in"
+
+
 async def test_a_session_named_by_its_user_keeps_its_name(local_services: Services) -> None:
     headers, session_id = local_services.auth(random_user_id()), random_session_id()
     await local_services.app.put(f"/sessions/{session_id}/metadata", json={"title": "Mine"}, headers=headers)

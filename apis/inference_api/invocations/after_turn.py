@@ -21,6 +21,7 @@ from apis.inference_api.invocations.auto_title import name_new_session
 from apis.shared.config import Settings
 from apis.shared.errors import ProviderError, StorageError
 from apis.shared.observability import MEMORY_EXTRACTIONS, SUPPRESSED_ERRORS
+from apis.shared.sessions.metadata import DEFAULT_TITLE
 from apis.shared.storage import Storage
 from apis.shared.turns import PreparedTurn
 from apis.shared.turns.memory_extraction import remember_turn
@@ -52,7 +53,7 @@ async def remember_after_turn(*, turn: PreparedTurn, storage: Storage, settings:
 def after_turn(*, turn: PreparedTurn, storage: Storage, settings: Settings) -> AfterTurn | None:
     """The background work of this turn once it has ended well, or None when there is none."""
     works: list[AfterTurn] = []
-    if turn.first_turn:
+    if turn.first_turn and turn.session.title == DEFAULT_TITLE:  # else stored named (titles.title_without_a_call)
         works.append(
             partial(
                 name_new_session,

@@ -44,18 +44,22 @@ async def get_or_create(
     session_id: str,
     first_message: Message | None = None,
     preferences: SessionPreferences | None = None,
+    title: Callable[[], Awaitable[str | None]] | None = None,
 ) -> tuple[SessionMetadata, bool]:
     """The caller's session, created on first use; (session, created). Another user's id is SessionNotFound.
 
     A session created here gets `first_message` in the same write, so a failed turn never leaves an empty
-    conversation behind; an existing session does not get it (the caller appends it).
+    conversation behind; an existing session does not get it (the caller appends it). `title`, asked only when
+    the session is created, may name it in that write (None keeps the default title).
     """
     existing = await sessions.get_session(user_id, session_id)
     if existing is not None:
         return existing, False
     try:
         created_at = first_message.created_at if first_message else None
-        session = new_session(session_id, created_at=created_at).with_preferences(preferences)
+        named = await title() if title is not None else None
+        changes = SessionChanges(title=named) if named else None
+        session = new_session(session_id, changes, created_at=created_at).with_preferences(preferences)
         return await sessions.create_session(user_id, session, first_message), True
     except SessionIdTaken:
         # Either a concurrent request of the same caller won the race, or the id is someone else's.

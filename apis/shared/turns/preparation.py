@@ -12,7 +12,9 @@ session header) is the inference API's business, and retrieval or memory will ad
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from apis.shared.assistants import Citation
@@ -53,6 +55,7 @@ from apis.shared.turns.compaction import HistoryCompactor, summary_section
 from apis.shared.turns.history import provider_history
 from apis.shared.turns.memory_turn import TurnMemory, with_memory
 from apis.shared.turns.provider_input import RequestBudget
+from apis.shared.turns.titles import title_without_a_call
 
 if TYPE_CHECKING:
     from strands.models import Model
@@ -196,6 +199,9 @@ async def prepare_turn(
         attachments=attachments,
         budget=budget,
         compactor=compactor,
+        # The offline title model's title is the message's opening words: stored with the new session, it
+        # saves the after-turn work a read and a write, and the client has the name as soon as the session.
+        title=partial(title_without_a_call, models=models, settings=settings, text=request.message),
     )
     if compactor is not None and compactor.summary is not None:
         system_prompt += summary_section(compactor.summary)
@@ -270,8 +276,10 @@ async def _store_user_message(
     attachments: TurnAttachments,
     budget: RequestBudget,
     compactor: HistoryCompactor | None = None,
+    title: Callable[[], Awaitable[str | None]] | None = None,
 ) -> tuple[SessionMetadata, bool, list[dict[str, Any]]]:
-    """Store the inline files and the message (with the session if new); (session, first turn, history).
+    """Store the inline files and the message (with the session if new, named by `title` when it can be);
+    (session, first turn, history).
 
     History is read before the message is appended, so that it holds only earlier messages.
     """
@@ -283,6 +291,7 @@ async def _store_user_message(
             session_id=session_id,
             first_message=message,
             preferences=preferences,
+            title=title,
         )
     except SessionNotFound:
         # The id is someone else's: the inline files just stored for it go again before the 404.

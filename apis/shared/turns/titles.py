@@ -76,6 +76,17 @@ async def title_model(*, models: ModelRepository, title_model_id: str | None) ->
     return model
 
 
+async def title_without_a_call(*, models: ModelRepository, settings: Settings, text: str) -> str | None:
+    """The title of a conversation opening with `text` when the title model is the offline one: its opening
+    words, known before the turn, so a new session is stored named. None when a model must write it (after the
+    turn, in the background) or no model can (the after-turn work reports that)."""
+    try:
+        model = await title_model(models=models, title_model_id=settings.inference.title_model_id)
+    except ProviderUnavailableError:
+        return None
+    return opening_words(text) if model.provider == "local" else None
+
+
 async def title_for(
     *, models: ModelRepository, costs: CostRepository, settings: Settings, user_id: str, text: str
 ) -> str:
