@@ -126,11 +126,13 @@ async def get_profile(request: Request, user: Annotated[AuthenticatedUser, Depen
 
 
 async def get_permissions(
-    user: Annotated[AuthenticatedUser, Depends(get_active_user)],
-    cache: Annotated[PermissionCache, Depends(get_permission_cache)],
+    request: Request, user: Annotated[AuthenticatedUser, Depends(get_active_user)]
 ) -> EffectivePermissions:
     """What the caller's token roles grant, through the app roles (cached per process for a short time), with
-    the token roles themselves, which a managed model's `availableToRoles` matches (models/access.py)."""
+    the token roles themselves, which a managed model's `availableToRoles` matches (models/access.py).
+
+    The cache is read off app.state here, not as a dependency of its own: nearly every route resolves this."""
+    cache: PermissionCache = request.app.state.permission_cache
     permissions = await cache.permissions_for(user.roles)
     return permissions.model_copy(update={"token_roles": sorted(set(user.roles))})
 
@@ -169,5 +171,4 @@ EmbedderDep = Annotated[Embedder | None, Depends(get_embedder)]
 UsersRepo = Annotated[UserRepository, Depends(get_users)]
 RolesRepo = Annotated[RoleRepository, Depends(get_roles)]
 PermissionCacheDep = Annotated[PermissionCache, Depends(get_permission_cache)]
-RateLimiterDep = Annotated[TurnRateLimiter, Depends(get_rate_limiter)]
 ModelCallAllowed = Depends(count_model_call)

@@ -76,10 +76,10 @@ class TurnRun:
 
     async def wait_for_first_event(self, timeout_seconds: float) -> None:
         """Return once the model started (or `timeout_seconds` passed); raise its failure if it failed first."""
-        try:
-            await asyncio.wait_for(asyncio.shield(self.first_event), timeout_seconds)
-        except TimeoutError:
-            return
+        # asyncio.wait leaves the future alone when time runs out (wait_for would cancel it, hence a shield).
+        await asyncio.wait((self.first_event,), timeout=timeout_seconds)
+        if self.first_event.done():
+            self.first_event.result()
 
     async def relay(self) -> AsyncIterator[str]:
         """The frames for the client, with keep-alive comments; a client that goes away interrupts the turn.
@@ -125,7 +125,15 @@ class TurnRun:
     async def run(self) -> None:
         """The whole turn; every way it can end stores what exists and sends `done` (unless nobody listens)."""
         self.active.enter()
-        ticker = asyncio.create_task(self._checkpoints(), name="answer-checkpoints")
+        # Most answers end within the first interval and never need a checkpoint: a timer handle costs a turn
+        # less than a task, and starts the task that writes them only when an answer lasts that long.
+        ticker: asyncio.Task[None] | None = None
+
+        def start_ticker() -> None:
+            nonlocal ticker
+            ticker = asyncio.create_task(self._checkpoints(), name="answer-checkpoints")
+
+        first_tick = asyncio.get_running_loop().call_later(self.checkpoint_seconds, start_ticker)
         try:
             # A quota warning first, then the sources, so the client can show them while the answer streams
             # (the reference's order).
@@ -159,18 +167,21 @@ class TurnRun:
             self.active.leave()
             STREAMS.labels(self.outcome).inc()
             self.frames.put_nowait(_END)
-            ticker.cancel()
-            await asyncio.wait([ticker])
-            if not ticker.cancelled():
-                ticker.result()  # the ticker only ends early through a bug: let it fail the task loudly
+            first_tick.cancel()
+            if ticker is not None:
+                ticker.cancel()
+                await asyncio.wait([ticker])
+                if not ticker.cancelled():
+                    ticker.result()  # the ticker only ends early through a bug: let it fail the task loudly
 
     async def _checkpoints(self) -> None:
-        """Every interval, make the answer in flight durable (answer_writer.py says when it writes)."""
+        """Every interval, make the answer in flight durable (answer_writer.py says when it writes); started one
+        interval into the turn."""
         while True:
-            await asyncio.sleep(self.checkpoint_seconds)
             writer = self.writer
             if writer is not None and time.perf_counter() - self.call_started >= self.checkpoint_seconds:
                 await writer.checkpoint()
+            await asyncio.sleep(self.checkpoint_seconds)
 
     def _fail_first_event(self, exc: BaseException) -> None:
         if not self.first_event.done():

@@ -137,11 +137,15 @@ class LocalChatModel(Model):
             yield {"contentBlockStop": {}}
             yield {"messageStop": {"stopReason": "tool_use"}}
         else:
-            # The memory model's tasks get their JSON answer (local_memory.py); anything else is echoed.
+            # The memory model's tasks get their JSON answer (local_memory.py) in one piece, since nobody watches
+            # it stream; anything else is echoed a few words at a time.
             memory_answer = local_memory.answer(system_prompt, _texts(history[-1])) if history else None
             output = memory_answer if memory_answer is not None else compose_reply(history)
-            async for delta in self._deltas(output):
-                yield delta
+            if memory_answer is not None:
+                yield {"contentBlockDelta": {"delta": {"text": memory_answer}}}
+            else:
+                async for delta in self._deltas(output):
+                    yield delta
             yield {"contentBlockStop": {}}
             yield {"messageStop": {"stopReason": "end_turn"}}
         # Attachment bytes count as a marker of their size, not as the text of their repr.
