@@ -107,6 +107,10 @@ async def service_resources(settings: Settings, *, seed_roles: bool) -> AsyncIte
         finally:
             # Turns still storing their answers, titles and ingestions still being written: let them finish first.
             await tasks.drain(timeout_seconds=SHUTDOWN_GRACE_SECONDS)
+            # Imported here: aiohttp loads with the first provider model, not with the service.
+            from apis.shared.providers.provider_http import close_provider_sessions
+
+            await close_provider_sessions()
             if embedder is not None:
                 await embedder.aclose()
     finally:

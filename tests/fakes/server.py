@@ -46,6 +46,8 @@ class RecordedRequest:
     body: bytes
     # The body parsed as JSON; None when it is empty or not JSON.
     json: Any
+    # The port the request came from: requests over one kept-alive connection share it.
+    client_port: int | None = None
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -111,6 +113,7 @@ def _recorded(scope: Scope, body: bytes) -> RecordedRequest:
         headers=headers,
         body=body,
         json=parsed,
+        client_port=scope["client"][1] if scope.get("client") else None,
     )
 
 

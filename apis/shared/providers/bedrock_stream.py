@@ -5,7 +5,7 @@ parses each event through the service model's shapes. Together that was the larg
 CPU. This model keeps Strands' Bedrock model for the request (messages, tools, tool choice, cache points, its
 retries on two known validation errors) and for what is not a stream (structured output, `streaming=False`),
 and streams the call itself: the request signed with botocore's SigV4 signer from the session's credentials, sent
-over one pooled `httpx.AsyncClient` per model, the `application/vnd.amazon.eventstream` frames decoded as they
+over one pooled session per model (provider_http.py), the `application/vnd.amazon.eventstream` frames decoded as they
 arrive (eventstream.py) and each event's JSON handed to Strands as botocore would have handed it.
 
 The endpoint is the one boto3 resolves for `bedrock-runtime` (AWS_ENDPOINT_URL_BEDROCK_RUNTIME and the like
@@ -22,7 +22,6 @@ import json
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any, cast
 
-import httpx
 import orjson
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -39,6 +38,7 @@ from strands.types.streaming import StreamEvent
 
 from apis.shared.errors import ProviderError
 from apis.shared.providers.eventstream import EventMessage, EventStreamDecoder, MalformedEventStream
+from apis.shared.providers.provider_http import ProviderHttp, ProviderResponse
 from apis.shared.providers.status_errors import ProviderStatusError
 
 _EVENTS = frozenset(
@@ -67,7 +67,7 @@ class BedrockStatusError(ProviderStatusError):
 class BedrockStreamModel(BedrockModel):
     """Strands' Bedrock model with ConverseStream signed, sent and decoded over our own pooled HTTP client."""
 
-    def __init__(self, *, http: httpx.AsyncClient, boto_session: Any, **bedrock: Any) -> None:
+    def __init__(self, *, http: ProviderHttp, boto_session: Any, **bedrock: Any) -> None:
         super().__init__(boto_session=boto_session, **bedrock)
         meta = self.client.meta
         self._http = http
@@ -119,15 +119,14 @@ class BedrockStreamModel(BedrockModel):
             async for event in self._events(_messages(response), cancel_signal):
                 yield event
         finally:
-            await response.aclose()
+            response.close()
 
-    async def _send(self, request: dict[str, Any]) -> httpx.Response:
-        body = json.dumps({k: v for k, v in request.items() if k != "modelId"}, default=_blob).encode("utf-8")
+    async def _send(self, request: dict[str, Any]) -> ProviderResponse:
+        body = orjson.dumps({k: v for k, v in request.items() if k != "modelId"}, default=_blob)
         url = f"{self._endpoint}/model/{percent_encode(request['modelId'])}/converse-stream"
         signed = AWSRequest(method="POST", url=url, data=body, headers={"Content-Type": "application/json"})
         SigV4Auth(await self._frozen_credentials(), self._signing_name, self._region).add_auth(signed)
-        outgoing = self._http.build_request("POST", url, content=body, headers=dict(signed.headers.items()))
-        return await self._http.send(outgoing, stream=True)
+        return await self._http.send(url, body=body, headers=dict(signed.headers.items()))
 
     async def _frozen_credentials(self) -> Any:
         """The credentials to sign with; a refresh (an instance role's, a profile's) runs off the event loop."""
@@ -178,11 +177,11 @@ class BedrockStreamModel(BedrockModel):
                 yield redaction
 
 
-async def _messages(response: httpx.Response) -> AsyncIterator[EventMessage]:
+async def _messages(response: ProviderResponse) -> AsyncIterator[EventMessage]:
     """The body's event stream messages, decoded as its bytes arrive; the body is read to its end."""
     decoder = EventStreamDecoder()
     try:
-        async for chunk in response.aiter_bytes():
+        async for chunk in response.iter_bytes():
             for message in decoder.feed(chunk):
                 yield message
         if decoder.pending:
@@ -231,10 +230,12 @@ def _message_of(payload: bytes) -> str:
     return ""
 
 
-async def _refusal(response: httpx.Response) -> BedrockStatusError:
+async def _refusal(response: ProviderResponse) -> BedrockStatusError:
     """An error status's code and message, found where botocore's REST-JSON parser looks for them."""
-    raw = (await response.aread())[:_ERROR_BODY_LIMIT]
-    await response.aclose()
+    try:
+        raw = (await response.read())[:_ERROR_BODY_LIMIT]
+    finally:
+        response.close()
     try:
         body = json.loads(raw) if raw else {}
     except ValueError:

@@ -94,10 +94,10 @@ def _params(key: _ModelKey, max_tokens_name: str) -> dict[str, object]:
 
 
 def _openai(key: _ModelKey) -> Model:
-    import httpx
     from strands.models import CacheConfig
 
     from apis.shared.providers.openai_stream import OpenAIStreamModel
+    from apis.shared.providers.provider_http import ProviderHttp
 
     settings = key.settings
     if not settings.openai_api_key and not settings.openai_base_url:
@@ -107,10 +107,7 @@ def _openai(key: _ModelKey) -> Model:
         )
     # One pooled client per model (that is, per configuration and event loop): turns reuse its connections.
     # No retries, as before: a failed turn is reported to the client, who decides whether to retry.
-    http = httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.provider_timeout_seconds),
-        limits=httpx.Limits(max_keepalive_connections=64, keepalive_expiry=60.0),
-    )
+    http = ProviderHttp(timeout_seconds=settings.provider_timeout_seconds)
     cache = CacheConfig(strategy="auto") if key.options.caching else None
     return OpenAIStreamModel(
         http=http,
@@ -123,11 +120,12 @@ def _openai(key: _ModelKey) -> Model:
 
 
 def _gemini(key: _ModelKey) -> Model:
-    import httpx
     from google import genai
     from strands.models.gemini import GeminiModel
 
     from apis.shared.providers.gemini_stream import GeminiStreamModel
+    from apis.shared.providers.genai_transport import httpx_client_args
+    from apis.shared.providers.provider_http import ProviderHttp
 
     settings = key.settings
     if not settings.gemini_api_key:
@@ -137,6 +135,7 @@ def _gemini(key: _ModelKey) -> Model:
     http_options: dict[str, object] = {
         "timeout": int(settings.provider_timeout_seconds * 1000),
         "retry_options": {"attempts": 1},  # as for the other providers: the client decides whether to retry
+        "async_client_args": httpx_client_args(),  # the Vertex AI path's stream, and the SDK's other calls
     }
     if settings.gemini_base_url:
         http_options["base_url"] = settings.gemini_base_url
@@ -145,10 +144,7 @@ def _gemini(key: _ModelKey) -> Model:
     if client.vertexai:  # Vertex AI's wire differs (GOOGLE_GENAI_USE_VERTEXAI): the SDK's own stream serves it
         return GeminiModel(client=client, model_id=key.model_id, params=params)
     # The stream goes over this pooled client (gemini_stream.py); the SDK's client builds the request.
-    http = httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.provider_timeout_seconds),
-        limits=httpx.Limits(max_keepalive_connections=64, keepalive_expiry=60.0),
-    )
+    http = ProviderHttp(timeout_seconds=settings.provider_timeout_seconds)
     return GeminiStreamModel(
         http=http,
         client=client,
@@ -160,11 +156,11 @@ def _gemini(key: _ModelKey) -> Model:
 
 def _bedrock(key: _ModelKey) -> Model:
     import boto3
-    import httpx
     from botocore.config import Config
     from strands.models import CacheConfig
 
     from apis.shared.providers.bedrock_stream import BedrockStreamModel
+    from apis.shared.providers.provider_http import ProviderHttp
 
     region = key.settings.bedrock_region or key.region
     session = boto3.session.Session(region_name=region)
@@ -187,10 +183,7 @@ def _bedrock(key: _ModelKey) -> Model:
         optional["cache_config"] = CacheConfig(strategy="auto")
     # ConverseStream goes over this pooled client (bedrock_stream.py); boto3's client, built for the endpoint it
     # resolves, serves what is not a stream. No retries there either: the client decides.
-    http = httpx.AsyncClient(
-        timeout=httpx.Timeout(timeout),
-        limits=httpx.Limits(max_keepalive_connections=64, keepalive_expiry=60.0),
-    )
+    http = ProviderHttp(timeout_seconds=timeout)
     return BedrockStreamModel(
         http=http,
         boto_session=session,

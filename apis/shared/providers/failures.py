@@ -32,6 +32,7 @@ def provider_failure(exc: BaseException, provider: str) -> ProviderError | None:
 def _translate(exc: BaseException, label: str) -> ProviderError | None:
     # Imported here, not at the top: by the time a provider failed, its SDK is loaded, and the services
     # start without loading SDKs they may never use.
+    import aiohttp
     import httpx
     import openai
     from botocore.exceptions import BotoCoreError, ClientError
@@ -60,7 +61,7 @@ def _translate(exc: BaseException, label: str) -> ProviderError | None:
         case ClientError():
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
             return _status(label, int(status))
-        case openai.APIConnectionError() | httpx.TransportError() | BotoCoreError():
+        case openai.APIConnectionError() | aiohttp.ClientError() | httpx.TransportError() | BotoCoreError():
             return ProviderError(f"{label} could not be reached", code="provider_unreachable")
         case openai.APIError():  # an error the server sent inside its stream
             return ProviderError(f"{label} failed while answering", code="provider_error")

@@ -3,8 +3,8 @@
 The SDK builds a pydantic `GenerateContentResponse` for every chunk (and walks it twice to drop unknown fields):
 about half of a Gemini turn's CPU. This model keeps Strands' Gemini model and the SDK for what they do once per
 call — the request: Strands' contents, tools and config, turned into the Developer API's JSON by the SDK's own
-converter, so the body is byte for byte what the SDK sends — and reads the server-sent events itself over one
-pooled `httpx.AsyncClient` per model: one `orjson.loads` per chunk, Strands' stream events built directly, in the
+converter, so the body is the JSON the SDK sends — and reads the server-sent events itself over one
+pooled session per model (provider_http.py): one `orjson.loads` per chunk, Strands' stream events built directly, in the
 order Strands' Gemini model makes them.
 
 Kept as the SDK path had them: text, thought parts as reasoning (and thought signatures), function calls whole
@@ -24,7 +24,6 @@ import secrets
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
-import httpx
 import orjson
 from google import genai
 from google.genai import _common
@@ -35,6 +34,7 @@ from strands.types.event_loop import Usage
 from strands.types.exceptions import ContextWindowOverflowException, ModelThrottledException
 from strands.types.streaming import StreamEvent
 
+from apis.shared.providers.provider_http import ProviderHttp, ProviderResponse
 from apis.shared.providers.sse_lines import sse_line_batches
 from apis.shared.providers.status_errors import ProviderStatusError
 
@@ -57,14 +57,18 @@ class GeminiStatusError(ProviderStatusError):
 class GeminiStreamModel(GeminiModel):
     """Strands' Gemini model with the stream read over our own pooled HTTP client."""
 
-    def __init__(self, *, http: httpx.AsyncClient, client: genai.Client, timeout_seconds: float, **config: Any) -> None:
+    def __init__(self, *, http: ProviderHttp, client: genai.Client, timeout_seconds: float, **config: Any) -> None:
         super().__init__(client=client, **config)
         self._http = http
         api = client._api_client
         options = api._http_options
         self._api = api
         self._base = f"{(options.base_url or '').rstrip('/')}/{options.api_version}/"
-        self._headers = {**(options.headers or {}), "X-Server-Timeout": str(math.ceil(timeout_seconds))}
+        self._headers = {
+            **(options.headers or {}),
+            "X-Server-Timeout": str(math.ceil(timeout_seconds)),
+            "Content-Type": "application/json",
+        }
 
     async def stream(
         self,
@@ -82,7 +86,7 @@ class GeminiStreamModel(GeminiModel):
         token: bytes | None = None
         for _ in range(_MAX_HOPS):
             path, body = self._wire_request(request, token)
-            async with self._http.stream("POST", self._base + path, content=body, headers=self._headers) as response:
+            async with self._http.stream(self._base + path, body=body, headers=self._headers) as response:
                 if response.status_code >= 400:
                     raise _raised(await _refusal(response))
                 if state.hops == 0:
@@ -106,7 +110,7 @@ class GeminiStreamModel(GeminiModel):
         body.pop("config", None)
         body.pop("_query", None)
         wire = _common.encode_unserializable_types(_common.convert_to_dict(body))
-        return path, json.dumps(wire).encode("utf-8")
+        return path, orjson.dumps(wire)
 
 
 class _TurnState:
@@ -192,7 +196,7 @@ class _TurnState:
         return events
 
 
-async def _chunks(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
+async def _chunks(response: ProviderResponse) -> AsyncIterator[dict[str, Any]]:
     """The JSON objects of the stream's events (their `data:` lines joined); an error object raises.
 
     The body is read to its end, so that its connection goes back to the pool."""
@@ -217,8 +221,8 @@ def _chunk(data: bytes) -> dict[str, Any]:
     return chunk
 
 
-async def _refusal(response: httpx.Response) -> GeminiStatusError:
-    raw = (await response.aread())[:_ERROR_BODY_LIMIT].decode("utf-8", "replace")
+async def _refusal(response: ProviderResponse) -> GeminiStatusError:
+    raw = (await response.read())[:_ERROR_BODY_LIMIT].decode("utf-8", "replace")
     try:
         body = json.loads(raw)
     except ValueError:

@@ -3,9 +3,9 @@
 The SDK builds a pydantic object (with its type checks) for every chunk of a stream: about two thirds of a
 turn's CPU on the OpenAI path went there (issue 16's profile). This model keeps Strands' OpenAI model for what it
 does once per call — the request (messages, tools, tool choice, prompt caching) — and reads the server-sent
-events itself: one `orjson.loads` per chunk, Strands' stream events built directly. The HTTP client is one
-`httpx.AsyncClient` per model (a model is cached per configuration and event loop, chat_models.py), so turns
-reuse kept-alive connections to the provider instead of opening one each.
+events itself: one `orjson.loads` per chunk, Strands' stream events built directly. The HTTP client is one pooled
+session per model (provider_http.py; a model is cached per configuration and event loop, chat_models.py), so
+turns reuse kept-alive connections to the provider instead of opening one each.
 
 What users relied on is kept: text, tool-call deltas (assembled per index, as the SDK path does), the reasoning
 fields of OpenAI-compatible servers (`reasoning_content`, `reasoning`), usage with cached and cache-written input
@@ -21,7 +21,6 @@ import json
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
-import httpx
 import orjson
 from strands.models.openai import OpenAIModel
 from strands.types.event_loop import Usage
@@ -29,6 +28,7 @@ from strands.types.exceptions import ContextWindowOverflowException, ModelThrott
 from strands.types.streaming import StreamEvent
 
 from apis.shared.errors import ProviderError
+from apis.shared.providers.provider_http import ProviderHttp, ProviderResponse
 from apis.shared.providers.sse_lines import sse_line_batches
 from apis.shared.providers.status_errors import ProviderStatusError
 
@@ -51,7 +51,7 @@ class OpenAIStreamModel(OpenAIModel):
     def __init__(
         self,
         *,
-        http: httpx.AsyncClient,
+        http: ProviderHttp,
         base_url: str,
         api_key: str,
         model_id: str,
@@ -61,7 +61,11 @@ class OpenAIStreamModel(OpenAIModel):
         super().__init__(client=None, model_id=model_id, params=params, **rest)
         self._http = http
         self._url = base_url.rstrip("/") + "/chat/completions"
-        self._headers = {"Authorization": f"Bearer {api_key}", "Accept": "text/event-stream"}
+        self._headers = {
+            "Authorization": f"Bearer {api_key}",
+            "Accept": "text/event-stream",
+            "Content-Type": "application/json",
+        }
 
     async def stream(
         self,
@@ -76,16 +80,16 @@ class OpenAIStreamModel(OpenAIModel):
         request = self.format_request(messages, tool_specs, system_prompt, tool_choice, agent_metadata=agent_metadata)
         request["stream"] = True
         request.setdefault("stream_options", {"include_usage": True})
-        async with self._http.stream("POST", self._url, json=request, headers=self._headers) as response:
+        async with self._http.stream(self._url, body=orjson.dumps(request), headers=self._headers) as response:
             if response.status_code >= 400:
                 raise await _refusal(response)
             async for event in _events(_chunk_batches(response)):
                 yield event
 
 
-async def _refusal(response: httpx.Response) -> Exception:
+async def _refusal(response: ProviderResponse) -> Exception:
     """The exception for an error status, as the SDK path raised it (throttling and overflow are Strands')."""
-    body = (await response.aread())[:_ERROR_BODY_LIMIT].decode("utf-8", "replace")
+    body = (await response.read())[:_ERROR_BODY_LIMIT].decode("utf-8", "replace")
     error = _error_of(body)
     message = str(error.get("message") or body[:500])
     if response.status_code == 429:
@@ -105,7 +109,7 @@ def _error_of(body: str) -> dict[str, Any]:
     return error if isinstance(error, dict) else {}
 
 
-async def _chunk_batches(response: httpx.Response) -> AsyncIterator[list[dict[str, Any]]]:
+async def _chunk_batches(response: ProviderResponse) -> AsyncIterator[list[dict[str, Any]]]:
     """The JSON objects of the stream's `data:` lines up to `[DONE]`, a list per network read; an `error` object is
     a provider error.
 
@@ -113,7 +117,8 @@ async def _chunk_batches(response: httpx.Response) -> AsyncIterator[list[dict[st
     with it, and the next turn would open another."""
     done = False
     async for lines in sse_line_batches(response):
-        chunks = []
+        chunks: list[dict[str, Any]] = []
+        failure: Exception | None = None
         for line in lines:
             if done or not line.startswith(b"data:"):
                 continue  # blank separators, comments (": keep-alive"), other SSE fields, and what follows [DONE]
@@ -121,12 +126,20 @@ async def _chunk_batches(response: httpx.Response) -> AsyncIterator[list[dict[st
             if data == b"[DONE]":
                 done = True
                 continue
-            chunk = orjson.loads(data)
+            try:
+                chunk = orjson.loads(data)
+            except orjson.JSONDecodeError as exc:  # raised below, once the chunks before it are passed on
+                failure = exc
+                break
             if "error" in chunk:
-                raise ProviderError("OpenAI failed while answering", code="provider_error")
+                failure = ProviderError("OpenAI failed while answering", code="provider_error")
+                break
             chunks.append(chunk)
+        # What came before a failure in the same read still counts: the answer so far is stored and shown.
         if chunks:
             yield chunks
+        if failure is not None:
+            raise failure
 
 
 async def _events(batches: AsyncIterator[list[dict[str, Any]]]) -> AsyncIterator[StreamEvent]:

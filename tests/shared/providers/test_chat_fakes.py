@@ -27,6 +27,7 @@ from openai.types.chat import (
     ChatCompletionMessageParam,
 )
 
+from apis.shared.providers.genai_transport import httpx_client_args
 from tests.fakes.bedrock_server import FakeBedrockState
 from tests.fakes.gemini_server import FakeGeminiState
 from tests.fakes.openai_server import FakeOpenAIState
@@ -332,7 +333,8 @@ async def test_bedrock_answers_converse_in_one_message_for_an_inference_profile_
 
 
 def gemini_client(fake: RunningFake[FakeGeminiState]) -> genai.Client:
-    return genai.Client(api_key="gemini-test", http_options=genai_types.HttpOptions(base_url=fake.url))
+    options = genai_types.HttpOptions(base_url=fake.url, async_client_args=httpx_client_args())
+    return genai.Client(api_key="gemini-test", http_options=options)
 
 
 GEMINI_CONFIG = genai_types.GenerateContentConfig(

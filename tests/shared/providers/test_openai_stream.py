@@ -8,7 +8,7 @@ import asyncio
 import json
 from typing import Any
 
-import httpx
+import aiohttp
 import pytest
 from strands.types.exceptions import ContextWindowOverflowException, ModelThrottledException
 
@@ -18,6 +18,7 @@ from apis.shared.models import ManagedModel
 from apis.shared.providers.chat_models import TurnOptions, build_chat_model
 from apis.shared.providers.failures import provider_failure
 from apis.shared.providers.openai_stream import OpenAIStreamModel
+from apis.shared.providers.provider_http import ProviderHttp
 from tests.fakes.openai_server import FakeOpenAIState
 from tests.fakes.scripts import Fail, MaxTokens, Reasoning, StreamError, Text, ToolCall, Usage
 from tests.fakes.server import RunningFake
@@ -142,7 +143,7 @@ async def test_an_unreachable_server_is_provider_unreachable(openai_fake: Runnin
     model = openai_model(openai_fake)
     model._url = "http://127.0.0.1:9/v1/chat/completions"
 
-    with pytest.raises(httpx.ConnectError) as caught:
+    with pytest.raises(aiohttp.ClientConnectorError) as caught:
         await events_of(model)
 
     translated = provider_failure(caught.value, "openai")
@@ -158,8 +159,7 @@ async def test_calls_reuse_one_kept_alive_connection(openai_fake: RunningFake[Fa
     for _ in range(3):
         await events_of(model)
 
-    pool = model._http._transport._pool  # type: ignore[attr-defined]
-    assert len(pool.connections) == 1
+    assert len({request.client_port for request in openai_fake.state.requests}) == 1, "one connection, kept alive"
     assert openai_fake.state.requests[-1].headers["authorization"] == "Bearer sk-fake"
 
 
@@ -223,9 +223,11 @@ async def test_events_are_read_whatever_the_line_endings_and_wherever_the_reads_
     ending: bytes, marks: list[bytes]
 ) -> None:
     server, url = await raw_sse_server(split_at(sse_body(ending), *marks))
-    async with server, httpx.AsyncClient() as http:
+    http = ProviderHttp(timeout_seconds=5)
+    async with server:
         model = OpenAIStreamModel(http=http, base_url=url, api_key="sk", model_id="gpt-fake", params={})
         events = await events_of(model)
+        await http.aclose()
 
     texts = [e["contentBlockDelta"]["delta"]["text"] for e in events if "contentBlockDelta" in e]
     assert texts == ["Hel", "lo."]

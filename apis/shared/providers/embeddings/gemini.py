@@ -31,6 +31,7 @@ from apis.shared.providers.embeddings.base import (
     TRANSIENT_STATUSES,
     ProviderEmbedder,
 )
+from apis.shared.providers.genai_transport import httpx_client_args
 
 MAX_BATCH = 100
 _CREDENTIALS = "GEMINI_API_KEY (or GOOGLE_API_KEY)"
@@ -110,6 +111,7 @@ def build_gemini_embedder(
         base_url=providers.gemini_base_url,
         timeout=round(providers.provider_timeout_seconds * 1000),  # the SDK counts in milliseconds
         retry_options=retries,
+        async_client_args=httpx_client_args(),
     )
     client = genai.Client(api_key=providers.gemini_api_key, vertexai=False, http_options=http_options)
     return GeminiEmbedder(client, model_id=model_id, dimensions=dimensions, batch_size=batch_size)

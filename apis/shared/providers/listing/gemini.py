@@ -18,6 +18,7 @@ from google.genai import types
 
 from apis.shared.config import ProviderSettings
 from apis.shared.errors import ProviderUnavailableError
+from apis.shared.providers.genai_transport import httpx_client_args
 from apis.shared.providers.listing.models import (
     GeminiModelSummary,
     reported,
@@ -84,6 +85,7 @@ async def list_gemini_models(settings: ProviderSettings) -> list[GeminiModelSumm
         base_url=settings.gemini_base_url,
         timeout=round(settings.provider_timeout_seconds * 1000),  # the SDK counts in milliseconds
         retry_options=types.HttpRetryOptions(attempts=_ATTEMPTS, initial_delay=_RETRY_DELAY_SECONDS),
+        async_client_args=httpx_client_args(),
     )
     models: list[GeminiModelSummary] = []
     with (
