@@ -12,8 +12,9 @@ def utc_now() -> datetime:
 
 
 def to_iso(moment: datetime) -> str:
-    """ISO 8601 in UTC with microseconds and a `Z`: fixed width, so strings sort as times do."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """ISO 8601 in UTC with microseconds and a `Z`: fixed width, so strings sort as times do. (isoformat, not
+    strftime: half the time, and a turn formats a dozen.)"""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").removesuffix("+00:00") + "Z"
 
 
 def now_iso() -> str:

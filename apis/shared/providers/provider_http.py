@@ -8,19 +8,23 @@ that uses it, so turns reuse kept-alive connections.
 
 What httpx did by default is kept: PROVIDER_TIMEOUT_SECONDS bounds connecting, waiting for a free connection
 and every wait for bytes (not the whole stream); no redirects are followed; proxies and certificates come from
-the environment (HTTPS_PROXY, SSL_CERT_FILE). Transport failures are aiohttp.ClientError, which failures.py
-reports as `provider_unreachable`.
+the environment (HTTP_PROXY, HTTPS_PROXY, NO_PROXY; SSL_CERT_FILE through OpenSSL). The proxy is found here
+once per host rather than through aiohttp's `trust_env`, which also looks for a ~/.netrc password in a worker
+thread on every request (httpx stopped reading .netrc in 0.24). Transport failures are aiohttp.ClientError,
+which failures.py reports as `provider_unreachable`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import urllib.request
 import weakref
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 import aiohttp
 from multidict import CIMultiDictProxy
+from yarl import URL
 
 # As many connections to one provider as httpx allowed (its default pool), kept alive for a minute.
 MAX_CONNECTIONS = 100
@@ -66,6 +70,7 @@ class ProviderHttp:
         )
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._proxies: dict[tuple[str, str], str | None] = {}
         _OPEN.add(self)
 
     def _current(self) -> aiohttp.ClientSession:
@@ -73,14 +78,25 @@ class ProviderHttp:
         if self._session is None or self._session.closed or self._loop is not loop:
             # A session belongs to the loop it was made in (tests run a loop each; a service runs one).
             connector = aiohttp.TCPConnector(limit=MAX_CONNECTIONS, keepalive_timeout=KEEPALIVE_SECONDS)
-            self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout, trust_env=True)
+            self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
             self._loop = loop
         return self._session
 
     async def send(self, url: str, *, body: bytes, headers: Mapping[str, str]) -> ProviderResponse:
         """POST `body`; the answer once its status and headers arrived. The caller closes it."""
-        response = await self._current().post(url, data=body, headers=dict(headers), allow_redirects=False)
+        session = self._current()
+        response = await session.post(
+            url, data=body, headers=dict(headers), allow_redirects=False, proxy=self._proxy_for(URL(url))
+        )
         return ProviderResponse(response)
+
+    def _proxy_for(self, url: URL) -> str | None:
+        """The proxy the environment names for `url`'s scheme, unless NO_PROXY exempts its host."""
+        key = (url.scheme, url.host or "")
+        if key not in self._proxies:
+            proxy = urllib.request.getproxies().get(url.scheme)
+            self._proxies[key] = None if proxy is None or urllib.request.proxy_bypass(key[1]) else proxy
+        return self._proxies[key]
 
     @asynccontextmanager
     async def stream(self, url: str, *, body: bytes, headers: Mapping[str, str]) -> AsyncIterator[ProviderResponse]:

@@ -38,10 +38,10 @@ def window_of(period_type: PeriodType, now: datetime) -> QuotaWindow:
     moment = now.astimezone(UTC)
     if period_type == "daily":
         start = datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
-        return QuotaWindow("daily", start.strftime("%Y-%m-%d"), start, start + timedelta(days=1))
+        return QuotaWindow("daily", start.date().isoformat(), start, start + timedelta(days=1))
     start = datetime(moment.year, moment.month, 1, tzinfo=UTC)
     following = datetime(moment.year + moment.month // 12, moment.month % 12 + 1, 1, tzinfo=UTC)
-    return QuotaWindow("monthly", start.strftime("%Y-%m"), start, following)
+    return QuotaWindow("monthly", start.date().isoformat()[:7], start, following)
 
 
 class QuotaCheckResult(ApiModel):

@@ -233,3 +233,56 @@ async def test_events_are_read_whatever_the_line_endings_and_wherever_the_reads_
     assert texts == ["Hel", "lo."]
     assert {"messageStop": {"stopReason": "end_turn"}} in events
     assert events[-1]["metadata"]["usage"] == {"inputTokens": 7, "outputTokens": 2, "totalTokens": 9}
+
+
+async def proxy_server(answer: bytes) -> tuple[asyncio.Server, str, list[bytes]]:
+    """A forward proxy on loopback that answers every request itself with `answer`; the request lines it got."""
+    request_lines: list[bytes] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        request_lines.append(head.split(b"\r\n", 1)[0])
+        length = next(
+            (int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")), 0
+        )
+        await reader.readexactly(length)
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: %d\r\n\r\n%s"
+            % (len(answer), answer)
+        )
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    return server, f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", request_lines
+
+
+async def test_the_stream_goes_through_the_proxy_the_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """HTTP_PROXY is honoured, as httpx honoured it (the provider's own host need not even resolve here), and
+    NO_PROXY exempts a host."""
+    server, proxy_url, request_lines = await proxy_server(sse_body(b"\n"))
+    monkeypatch.setenv("HTTP_PROXY", proxy_url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    http = ProviderHttp(timeout_seconds=5)
+    async with server:
+        proxied = OpenAIStreamModel(
+            http=http, base_url="http://provider.invalid/v1", api_key="sk", model_id="gpt-fake", params={}
+        )
+        texts = [e["contentBlockDelta"]["delta"]["text"] for e in await events_of(proxied) if "contentBlockDelta" in e]
+        monkeypatch.setenv("NO_PROXY", "exempt.invalid")
+        direct = ProviderHttp(timeout_seconds=5)
+        exempt = OpenAIStreamModel(
+            http=direct,
+            base_url="http://exempt.invalid/v1",
+            api_key="sk",
+            model_id="m",
+            params={},
+        )
+        with pytest.raises(aiohttp.ClientConnectorError):
+            await events_of(exempt)
+        await http.aclose()
+        await direct.aclose()
+
+    assert texts == ["Hel", "lo."]
+    assert request_lines == [b"POST http://provider.invalid/v1/chat/completions HTTP/1.1"]
