@@ -7,12 +7,18 @@ import asyncio
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from apis.shared.errors import StorageError, StorageUnavailableError
-from apis.shared.storage.sqlite.database import THREAD_WRITE_EVERY, WORKER_THREADS, SqliteDatabase, write_transaction
+from apis.shared.storage.sqlite.database import (
+    CHECKPOINT_EVERY_WRITES,
+    WORKER_THREADS,
+    SqliteDatabase,
+    write_transaction,
+)
 
 
 def notes_database(folder: Path, *, busy_timeout_ms: int) -> SqliteDatabase:
@@ -134,20 +140,41 @@ def rename(text: str, threads: list[int]) -> Callable[[sqlite3.Connection], int]
     return work
 
 
-async def test_a_write_runs_on_the_loop_and_one_in_so_many_on_a_worker_that_checkpoints(
+async def test_a_write_runs_on_the_loop_and_no_connection_checkpoints_as_it_commits(
     database: SqliteDatabase,
 ) -> None:
     threads: list[int] = []
-    for count in range(THREAD_WRITE_EVERY):
+    for count in range(20):
         assert await database.write(rename(f"v{count}", threads)) == 1
 
-    assert await database.read(body) == f"v{THREAD_WRITE_EVERY - 1}"
-    here = threading.get_ident()
-    assert threads.count(here) == THREAD_WRITE_EVERY - 1
-    assert threads[-1] != here, "the sixteenth went to a worker thread"
+    assert await database.read(body) == "v19"
+    assert set(threads) == {threading.get_ident()}
     on_the_loop = database._writer().execute("PRAGMA wal_autocheckpoint").fetchone()[0]
     on_a_worker = await database.run(lambda connection: connection.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
-    assert (on_the_loop, on_a_worker) == (0, 1000), "only workers' connections checkpoint the log"
+    assert (on_the_loop, on_a_worker) == (0, 0), "checkpoints are the checkpointer thread's"
+
+
+async def test_the_checkpointer_copies_the_log_into_the_file_as_writes_go_on(database: SqliteDatabase) -> None:
+    """No commit checkpoints, yet the log does not only grow: every CHECKPOINT_EVERY_WRITES writes the database's
+    own thread copies it into the file (which grows by the pages written), while the writes go on."""
+    before = database.path.stat().st_size
+
+    for count in range(3 * CHECKPOINT_EVERY_WRITES):
+        await database.write(partial(insert_note, key=f"k{count}", text="x" * 3000))
+    for _ in range(200):
+        if database.path.stat().st_size > before + 100 * 3000:
+            break
+        await asyncio.sleep(0.02)
+
+    assert database.path.stat().st_size > before + 100 * 3000, "the notes reached the database file itself"
+    assert await database.read(lambda connection: connection.execute("SELECT count(*) FROM notes").fetchone()[0]) == (
+        1 + 3 * CHECKPOINT_EVERY_WRITES
+    )
+
+
+def insert_note(connection: sqlite3.Connection, key: str, text: str) -> None:
+    with write_transaction(connection):
+        connection.execute("INSERT INTO notes VALUES (?, ?)", (key, text))
 
 
 async def test_a_write_while_another_process_writes_waits_in_a_worker_thread(database: SqliteDatabase) -> None:

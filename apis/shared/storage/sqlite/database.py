@@ -11,6 +11,12 @@ worker thread after all. Short write transactions of a turn (a session and its m
 cost, a title, a memory) do the same through `write` when the write lock is free that instant (a commit in WAL
 mode with synchronous=NORMAL appends to the log without syncing it). Reads that may touch many pages (lists,
 searches, exports) and every other write use a worker thread.
+
+No connection checkpoints the log as it commits: SQLite's automatic checkpoint runs inside the COMMIT that
+passes 1,000 pages, copying the log into the file and syncing it while that writer still holds the write lock,
+and every writer behind it waited (the slowest hundredth of bench.turns' first deltas, 3 to 4 ms late, came
+every 50 turns or so). A thread of the database's own runs a PASSIVE checkpoint instead, once every
+CHECKPOINT_EVERY_WRITES writes, without any lock of ours: writers go on while it copies.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ import anyio.to_thread
 
 from apis.shared.durable_files import create_private_file, ensure_directory
 from apis.shared.errors import StorageError, StorageUnavailableError
-from apis.shared.observability import STORAGE_ERRORS
+from apis.shared.observability import STORAGE_ERRORS, SUPPRESSED_ERRORS
 from apis.shared.storage.write_health import WriteHealth
 
 T = TypeVar("T")
@@ -89,8 +95,9 @@ class _Connection(sqlite3.Connection):
 
 
 PAGE_CACHE_KIB = 256
-# One write in this many runs on a worker thread even when it could run on the loop (see `write`).
-THREAD_WRITE_EVERY = 16
+# The checkpointer thread copies the log into the database file after this many writes (a turn makes two or
+# three, each a few pages): the log stays around a megabyte, as SQLite's own 1,000-page threshold keeps it.
+CHECKPOINT_EVERY_WRITES = 64
 # Worker threads working for one database at a time. Writes queue on one lock anyway and reads in threads are CPU
 # work under the GIL, so more threads only add connections (each with its page cache): under a burst of 200 turns
 # anyio's default of 40 kept 40 connections open, most of them waiting for the write lock.
@@ -117,7 +124,9 @@ class SqliteDatabase:
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._closed = False
-        self._writes_begun = 0
+        self._writes_since_checkpoint = 0
+        self._checkpoint_due = threading.Event()
+        self._checkpointer: threading.Thread | None = None
         self._limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
             weakref.WeakKeyDictionary()
         )
@@ -148,6 +157,7 @@ class SqliteDatabase:
             # SQLite's 2 MB default grew the inference API by tens of MB under load as the file grew. 256 KB each
             # keeps hot index pages; the operating system's file cache holds the rest (bench.turns: 12 MB less).
             connection.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
+            connection.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer thread's work (module docstring)
             for pragma in pragmas:
                 connection.execute(pragma)
         except BaseException:
@@ -206,7 +216,38 @@ class SqliteDatabase:
             result = work(connection)
         if connection.total_changes != changes:
             self.writes.succeeded()
+            self._count_write()
         return result
+
+    def _count_write(self) -> None:
+        """Wake the checkpointer once every CHECKPOINT_EVERY_WRITES writes (started with the first of them)."""
+        with self._lock:
+            self._writes_since_checkpoint += 1
+            if self._writes_since_checkpoint < CHECKPOINT_EVERY_WRITES or self._closed:
+                return
+            self._writes_since_checkpoint = 0
+            if self._checkpointer is None:
+                self._checkpointer = threading.Thread(target=self._checkpoints, name="sqlite-checkpoints", daemon=True)
+                self._checkpointer.start()
+        self._checkpoint_due.set()
+
+    def _checkpoints(self) -> None:
+        """The checkpointer thread: a PASSIVE checkpoint each time it is woken, on a connection of its own.
+
+        PASSIVE copies what no reader still needs and never waits for a lock, so writers (of this process or the
+        other service) go on meanwhile; what it leaves, the next round takes."""
+        connection: sqlite3.Connection | None = None
+        while True:
+            self._checkpoint_due.wait()
+            self._checkpoint_due.clear()
+            if self._closed:
+                break
+            try:
+                connection = connection or self._connect(busy_timeout_ms=0)
+                connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            except (sqlite3.Error, StorageError) as exc:  # suppressed: the log keeps every commit; retried next round
+                SUPPRESSED_ERRORS.labels(where="sqlite.checkpoint").inc()
+                logger.warning("could not checkpoint the database's log; the next round tries again", exc_info=exc)
 
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run `work` on a worker thread with that thread's connection, WORKER_THREADS at most at a time."""
@@ -236,12 +277,8 @@ class SqliteDatabase:
         when the write lock is free this instant; otherwise on a worker thread, which waits for it as `run` does.
 
         Nothing here waits: the in-process lock is tried, not awaited, and SQLite's write lock answers busy at
-        once (another process holds it), which sends the same work to a worker thread after all. The loop's
-        connection never checkpoints the log, since a checkpoint syncs the file to disk; every
-        THREAD_WRITE_EVERY-th write goes to a worker thread, whose connection checkpoints once the log has
-        grown past SQLite's threshold."""
-        self._writes_begun += 1
-        if self._writes_begun % THREAD_WRITE_EVERY and self._write_lock.acquire(blocking=False):
+        once (another process holds it), which sends the same work to a worker thread after all."""
+        if self._write_lock.acquire(blocking=False):
             try:
                 connection = self._writer()
                 changes = connection.total_changes
@@ -253,23 +290,27 @@ class SqliteDatabase:
             else:
                 if connection.total_changes != changes:
                     self.writes.succeeded()
+                    self._count_write()
                 return result
             finally:
                 self._write_lock.release()
         return await self.run(work)
 
     def _writer(self) -> sqlite3.Connection:
-        """This thread's connection for `write`: it answers busy at once and leaves checkpoints to the workers."""
-        return self._own_connection(
-            "writer", busy_timeout_ms=0, pragmas=("PRAGMA wal_autocheckpoint = 0",), locks_itself=True
-        )
+        """This thread's connection for `write`: it answers busy at once."""
+        return self._own_connection("writer", busy_timeout_ms=0, locks_itself=True)
 
     def _reader(self) -> sqlite3.Connection:
         """This thread's read-only connection that answers busy at once instead of waiting."""
         return self._own_connection("reader", busy_timeout_ms=0, pragmas=("PRAGMA query_only = ON",))
 
     def close(self) -> None:
-        self._closed = True
+        with self._lock:
+            self._closed = True
+            checkpointer = self._checkpointer
+        self._checkpoint_due.set()
+        if checkpointer is not None:
+            checkpointer.join(timeout=10)
         with self._lock:
             connections, self._connections = self._connections, []
         for _, connection in connections:
