@@ -45,6 +45,9 @@ _CONTINUATION = "CONTINUATION"
 _MAX_HOPS = 32
 _ERROR_BODY_LIMIT = 64 * 1024
 
+# Configs whose wire form a model keeps (a conversation's instructions and tools; the set is dropped when full).
+_CONFIGS_KEPT = 64
+
 
 class GeminiStatusError(ProviderStatusError):
     """Gemini refused the call (an error status) or sent an error object inside its stream."""
@@ -63,6 +66,7 @@ class GeminiStreamModel(GeminiModel):
         api = client._api_client
         options = api._http_options
         self._api = api
+        self._config_wires: dict[bytes, dict[str, Any]] = {}
         self._base = f"{(options.base_url or '').rstrip('/')}/{options.api_version}/"
         self._headers = {
             **(options.headers or {}),
@@ -100,17 +104,35 @@ class GeminiStreamModel(GeminiModel):
             yield event
 
     def _wire_request(self, request: dict[str, Any], token: bytes | None) -> tuple[str, bytes]:
-        """The URL path and JSON body the SDK would send for Strands' request (a continuation's with its token)."""
+        """The URL path and JSON body the SDK would send for Strands' request (a continuation's with its token).
+
+        The SDK's converter walks every field of the config by path, a third of a Gemini turn's own CPU, and a
+        conversation sends the same config (instructions, tools, parameters) turn after turn: its wire form is
+        kept per config; the contents are converted each time."""
         config = request["config"] if token is None else {**request["config"], "continuation_token": token}
-        parameters = genai_types._GenerateContentParameters(
-            model=request["model"], contents=request["contents"], config=config
-        )
+        path, body = self._converted(request["model"], request["contents"], None)
+        return path, orjson.dumps({**body, **self._config_wire(request["model"], config)})
+
+    def _config_wire(self, model: str, config: dict[str, Any]) -> dict[str, Any]:
+        """What the config adds to the body (generationConfig, systemInstruction, tools...), converted once."""
+        key = orjson.dumps(config, option=orjson.OPT_SORT_KEYS, default=bytes.hex)
+        wire = self._config_wires.get(key)
+        if wire is None:
+            _, wire = self._converted(model, None, config)
+            if len(self._config_wires) >= _CONFIGS_KEPT:
+                self._config_wires.clear()
+            self._config_wires[key] = wire
+        return wire
+
+    def _converted(self, model: str, contents: Any, config: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+        """The SDK's conversion of a request (or of a part of it) to the wire's JSON, and the URL path."""
+        parameters = genai_types._GenerateContentParameters(model=model, contents=contents, config=config)
         body = _GenerateContentParameters_to_mldev(self._api, parameters, None, parameters)
         path = "{model}:streamGenerateContent?alt=sse".format_map(body.pop("_url"))
         body.pop("config", None)
         body.pop("_query", None)
-        wire = _common.encode_unserializable_types(_common.convert_to_dict(body))
-        return path, orjson.dumps(wire)
+        wire: dict[str, Any] = _common.encode_unserializable_types(_common.convert_to_dict(body))
+        return path, wire
 
 
 class _TurnState:

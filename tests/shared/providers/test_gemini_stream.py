@@ -104,6 +104,23 @@ async def test_the_request_is_what_the_sdk_sends(gemini_fake: RunningFake[FakeGe
         assert ours_request.headers[header] == sdk_request.headers[header]
 
 
+async def test_each_call_sends_its_own_config_though_a_converted_one_is_kept(
+    gemini_fake: RunningFake[FakeGeminiState],
+) -> None:
+    """The config's wire form is kept per config: the same instructions again, then other ones, then the first
+    again each reach Gemini as asked."""
+    for _ in range(3):
+        gemini_fake.state.script.add(Text("hi"))
+    model = gemini_model(gemini_fake.url)
+
+    for prompt in ("Be brief.", "Be thorough.", "Be brief."):
+        await events_of(model, system_prompt=prompt)
+
+    sent = [call.body["systemInstruction"]["parts"][0]["text"] for call in gemini_fake.state.chat_calls]
+    assert sent == ["Be brief.", "Be thorough.", "Be brief."]
+    assert all(call.body["contents"][0]["parts"][0]["text"] for call in gemini_fake.state.chat_calls)
+
+
 async def test_a_function_call_is_whole_with_its_id_or_a_made_up_one(gemini_fake: RunningFake[FakeGeminiState]) -> None:
     gemini_fake.state.script.add(ToolCall(id="call-7", name="add", arguments={"a": 2}), Usage(10, 5))
     gemini_fake.state.script.add(ToolCall(id="call-8", name="add", arguments={"a": 3}), Usage(10, 5))
