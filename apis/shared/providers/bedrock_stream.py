@@ -116,7 +116,7 @@ class BedrockStreamModel(BedrockModel):
             if response.status_code >= 400:
                 raise _raised(await _refusal(response))
         try:
-            async for event in self._events(_messages(response), cancel_signal):
+            async for event in self._events(_message_batches(response), cancel_signal):
                 yield event
         finally:
             response.close()
@@ -152,38 +152,42 @@ class BedrockStreamModel(BedrockModel):
         self._drop_stale_thinking_model_id = request["modelId"]
         return {**request, "additionalModelRequestFields": retry_fields}
 
-    async def _events(self, messages: AsyncIterator[EventMessage], cancel_signal: Any) -> AsyncIterator[StreamEvent]:
+    async def _events(
+        self, batches: AsyncIterator[list[EventMessage]], cancel_signal: Any
+    ) -> AsyncIterator[StreamEvent]:
         """Strands' stream events for ConverseStream's messages, with its guardrail redaction kept."""
         redaction_emitted = saw_guardrail_trace = False
         last_stop_reason: str | None = None
-        async for message in messages:
-            if cancel_signal is not None and cancel_signal.is_set():
-                return
-            event = _event(message)
-            if event is None:
-                continue
-            if "messageStop" in event:
-                last_stop_reason = event["messageStop"].get("stopReason")
-            if not redaction_emitted and "metadata" in event:
-                guardrail = (event["metadata"].get("trace") or {}).get("guardrail")
-                saw_guardrail_trace = saw_guardrail_trace or guardrail is not None
-                if self._should_redact_guardrail_content(guardrail, last_stop_reason):
-                    for redaction in self._generate_redaction_events():
-                        yield redaction
-                    redaction_emitted = True
-            yield cast(StreamEvent, event)
+        async for batch in batches:
+            for message in batch:
+                if cancel_signal is not None and cancel_signal.is_set():
+                    return
+                event = _event(message)
+                if event is None:
+                    continue
+                if "messageStop" in event:
+                    last_stop_reason = event["messageStop"].get("stopReason")
+                if not redaction_emitted and "metadata" in event:
+                    guardrail = (event["metadata"].get("trace") or {}).get("guardrail")
+                    saw_guardrail_trace = saw_guardrail_trace or guardrail is not None
+                    if self._should_redact_guardrail_content(guardrail, last_stop_reason):
+                        for redaction in self._generate_redaction_events():
+                            yield redaction
+                        redaction_emitted = True
+                yield cast(StreamEvent, event)
         if not redaction_emitted and not saw_guardrail_trace and last_stop_reason == "guardrail_intervened":
             for redaction in self._generate_redaction_events():
                 yield redaction
 
 
-async def _messages(response: ProviderResponse) -> AsyncIterator[EventMessage]:
-    """The body's event stream messages, decoded as its bytes arrive; the body is read to its end."""
+async def _message_batches(response: ProviderResponse) -> AsyncIterator[list[EventMessage]]:
+    """The body's event stream messages, decoded as its bytes arrive, a list per read (one step of this generator
+    per read rather than per message); the body is read to its end."""
     decoder = EventStreamDecoder()
     try:
         async for chunk in response.iter_bytes():
-            for message in decoder.feed(chunk):
-                yield message
+            if messages := decoder.feed(chunk):
+                yield messages
         if decoder.pending:
             raise MalformedEventStream("the stream ended inside a message")
     except MalformedEventStream as exc:
@@ -198,8 +202,9 @@ def _event(message: EventMessage) -> dict[str, Any] | None:
         if name not in _EVENTS:
             return None
         payload = orjson.loads(message.payload) if message.payload else {}
-        if name == "contentBlockDelta":
-            _decode_blobs(payload.get("delta") or {})
+        delta = payload.get("delta") if name == "contentBlockDelta" else None
+        if delta and ("reasoningContent" in delta or "image" in delta):
+            _decode_blobs(delta)
         return {name: payload}
     if kind == "exception":
         code = message.headers.get(":exception-type", "")

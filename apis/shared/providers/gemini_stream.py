@@ -3,7 +3,7 @@
 The SDK builds a pydantic `GenerateContentResponse` for every chunk (and walks it twice to drop unknown fields):
 about half of a Gemini turn's CPU. This model keeps Strands' Gemini model and the SDK for what they do once per
 call — the request: Strands' contents, tools and config, turned into the Developer API's JSON by the SDK's own
-converter, so the body is the JSON the SDK sends — and reads the server-sent events itself over one
+converter (gemini_wire.py), so the body is the JSON the SDK sends — and reads the server-sent events itself over one
 pooled session per model (provider_http.py): one `orjson.loads` per chunk, Strands' stream events built directly, in the
 order Strands' Gemini model makes them.
 
@@ -26,14 +26,12 @@ from typing import Any
 
 import orjson
 from google import genai
-from google.genai import _common
-from google.genai import types as genai_types
-from google.genai.models import _GenerateContentParameters_to_mldev
 from strands.models.gemini import GeminiModel
 from strands.types.event_loop import Usage
 from strands.types.exceptions import ContextWindowOverflowException, ModelThrottledException
 from strands.types.streaming import StreamEvent
 
+from apis.shared.providers.gemini_wire import GeminiWire
 from apis.shared.providers.provider_http import ProviderHttp, ProviderResponse
 from apis.shared.providers.sse_lines import sse_line_batches
 from apis.shared.providers.status_errors import ProviderStatusError
@@ -44,9 +42,6 @@ _OVERFLOW_WORDS = "exceeds the maximum number of tokens"
 _CONTINUATION = "CONTINUATION"
 _MAX_HOPS = 32
 _ERROR_BODY_LIMIT = 64 * 1024
-
-# Configs whose wire form a model keeps (a conversation's instructions and tools; the set is dropped when full).
-_CONFIGS_KEPT = 64
 
 
 class GeminiStatusError(ProviderStatusError):
@@ -63,10 +58,8 @@ class GeminiStreamModel(GeminiModel):
     def __init__(self, *, http: ProviderHttp, client: genai.Client, timeout_seconds: float, **config: Any) -> None:
         super().__init__(client=client, **config)
         self._http = http
-        api = client._api_client
-        options = api._http_options
-        self._api = api
-        self._config_wires: dict[bytes, dict[str, Any]] = {}
+        options = client._api_client._http_options
+        self._wire = GeminiWire(client._api_client)
         self._base = f"{(options.base_url or '').rstrip('/')}/{options.api_version}/"
         self._headers = {
             **(options.headers or {}),
@@ -89,7 +82,7 @@ class GeminiStreamModel(GeminiModel):
         state = _TurnState()
         token: bytes | None = None
         for _ in range(_MAX_HOPS):
-            path, body = self._wire_request(request, token)
+            path, body = self._wire.request(request, token)
             async with self._http.stream(self._base + path, body=body, headers=self._headers) as response:
                 if response.status_code >= 400:
                     raise _raised(await _refusal(response))
@@ -102,37 +95,6 @@ class GeminiStreamModel(GeminiModel):
             token = base64.urlsafe_b64decode(_padded(state.token))
         for event in state.end():
             yield event
-
-    def _wire_request(self, request: dict[str, Any], token: bytes | None) -> tuple[str, bytes]:
-        """The URL path and JSON body the SDK would send for Strands' request (a continuation's with its token).
-
-        The SDK's converter walks every field of the config by path, a third of a Gemini turn's own CPU, and a
-        conversation sends the same config (instructions, tools, parameters) turn after turn: its wire form is
-        kept per config; the contents are converted each time."""
-        config = request["config"] if token is None else {**request["config"], "continuation_token": token}
-        path, body = self._converted(request["model"], request["contents"], None)
-        return path, orjson.dumps({**body, **self._config_wire(request["model"], config)})
-
-    def _config_wire(self, model: str, config: dict[str, Any]) -> dict[str, Any]:
-        """What the config adds to the body (generationConfig, systemInstruction, tools...), converted once."""
-        key = orjson.dumps(config, option=orjson.OPT_SORT_KEYS, default=bytes.hex)
-        wire = self._config_wires.get(key)
-        if wire is None:
-            _, wire = self._converted(model, None, config)
-            if len(self._config_wires) >= _CONFIGS_KEPT:
-                self._config_wires.clear()
-            self._config_wires[key] = wire
-        return wire
-
-    def _converted(self, model: str, contents: Any, config: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
-        """The SDK's conversion of a request (or of a part of it) to the wire's JSON, and the URL path."""
-        parameters = genai_types._GenerateContentParameters(model=model, contents=contents, config=config)
-        body = _GenerateContentParameters_to_mldev(self._api, parameters, None, parameters)
-        path = "{model}:streamGenerateContent?alt=sse".format_map(body.pop("_url"))
-        body.pop("config", None)
-        body.pop("_query", None)
-        wire: dict[str, Any] = _common.encode_unserializable_types(_common.convert_to_dict(body))
-        return path, wire
 
 
 class _TurnState:

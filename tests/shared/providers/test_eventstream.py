@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import struct
 from binascii import crc32
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ FRAMES = [
 ]
 
 
-def decoded(data: bytes, piece: int) -> list[tuple[dict[str, str], bytes]]:
+def decoded(data: bytes, piece: int) -> list[tuple[Mapping[str, str], bytes]]:
     decoder = EventStreamDecoder()
     messages = []
     for start in range(0, len(data), piece):

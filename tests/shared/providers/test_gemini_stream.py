@@ -31,7 +31,7 @@ from tests.fakes.server import RunningFake, closed_port_url, serve
 
 MODEL_ID = "gemini-fake"
 MESSAGES: list[Any] = [{"role": "user", "content": [{"text": "Hello"}]}]
-TOOLS = [{"name": "add", "description": "adds", "inputSchema": {"json": {"type": "object"}}}]
+TOOLS: Any = [{"name": "add", "description": "adds", "inputSchema": {"json": {"type": "object"}}}]
 
 
 def gemini_model(base_url: str, timeout_seconds: float = 5.0, **options: Any) -> GeminiStreamModel:
@@ -119,6 +119,41 @@ async def test_each_call_sends_its_own_config_though_a_converted_one_is_kept(
     sent = [call.body["systemInstruction"]["parts"][0]["text"] for call in gemini_fake.state.chat_calls]
     assert sent == ["Be brief.", "Be thorough.", "Be brief."]
     assert all(call.body["contents"][0]["parts"][0]["text"] for call in gemini_fake.state.chat_calls)
+
+
+PICTURE = {"image": {"format": "png", "source": {"bytes": b"\x89PNG-1"}}}
+RESULT = {"toolResult": {"toolUseId": "t-1", "status": "success", "content": [{"text": "5"}]}}
+NOTES = {"document": {"format": "txt", "name": "notes", "source": {"bytes": b"ship it"}}}
+CONVERSATION: list[Any] = [
+    {"role": "user", "content": [{"text": "What is on this picture?"}, PICTURE]},
+    {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t-1", "name": "add", "input": {"a": 2, "b": 3}}}]},
+    {"role": "user", "content": [RESULT]},
+    {"role": "assistant", "content": [{"text": "A chart; the sum is 5."}]},
+    {"role": "user", "content": [NOTES]},
+]
+
+
+async def test_each_turn_of_a_conversation_sends_what_the_sdk_sends(gemini_fake: RunningFake[FakeGeminiState]) -> None:
+    """Wire forms of earlier messages are kept (gemini_wire.py): as the conversation grows, message by message and
+    with instructions that change, every body is still the one the SDK sends for the same Strands request."""
+    model = gemini_model(gemini_fake.url, temperature=0.3)
+    client = genai.Client(api_key="gemini-key", http_options=genai_types.HttpOptions(base_url=gemini_fake.url))
+    prompts = ["Be brief.", "Be brief.", "Be thorough.", "Be brief.", "Be brief."]
+    for turn, prompt in enumerate(prompts, start=1):
+        gemini_fake.state.script.add(Text("ok")).add(Text("ok"))
+        request = model._format_request(CONVERSATION[:turn], TOOLS, prompt, model.config.get("params"))
+        stream = await client.aio.models.generate_content_stream(
+            model=MODEL_ID, contents=request["contents"], config=request["config"]
+        )
+        async for _ in stream:
+            pass
+        async for _ in model.stream(CONVERSATION[:turn], tool_specs=TOOLS, system_prompt=prompt):
+            pass
+
+        sdk, ours = gemini_fake.state.chat_calls[-2:]
+        assert ours.body == sdk.body
+        assert len(ours.body["contents"]) == turn
+    assert gemini_fake.state.chat_calls[-1].body["contents"][0]["parts"][1]["inlineData"]["data"] == "iVBORy0x"
 
 
 async def test_a_function_call_is_whole_with_its_id_or_a_made_up_one(gemini_fake: RunningFake[FakeGeminiState]) -> None:
