@@ -18,6 +18,7 @@ import pytest
 from apis.shared.clock import new_id, now_iso
 from apis.shared.memory import MemoryKind, MemoryRecord, MemoryRepository
 from apis.shared.storage import initialize_storage, open_storage
+from apis.shared.storage.sqlite.migrations import load_migrations
 from tests.helpers import local_storage_settings, random_session_id, random_user_id
 
 
@@ -97,3 +98,53 @@ async def test_listing_memories_searches_the_kind_or_session_index_not_the_users
         steps = plan(tmp_path / "colloquy.sqlite3", select)
         assert any(index in step for step in steps), steps
         assert not any("PRIMARY KEY (user_id=?)" in step or step.startswith("SCAN") for step in steps), steps
+
+
+async def test_an_add_reads_the_kinds_count_and_trims_from_the_oldest_end(
+    memories: MemoryRepository, statements: list[str], tmp_path: Path
+) -> None:
+    """An add learns how many records of its kind the user has from memory_counts (schema 0016) instead of walking
+    the kind's index up to the cap, and one past the cap deletes the oldest through that index."""
+    user = random_user_id()
+    for _ in range(3):
+        await memories.add(memory(user, MemoryKind.FACT), max_per_kind=3)
+    statements.clear()
+
+    await memories.add(memory(user, MemoryKind.FACT), max_per_kind=3)
+
+    assert not any("OFFSET" in each.upper() for each in statements), statements
+    # SQLite's trace repeats a statement once per trigger step it runs: one distinct delete.
+    [delete] = {each for each in statements if each.lstrip().upper().startswith("DELETE")}
+    steps = plan(tmp_path / "colloquy.sqlite3", delete)
+    assert any("memories_by_kind (user_id=? AND kind=?)" in step for step in steps), steps
+    assert not any(step.startswith("SCAN") for step in steps), steps
+    assert len(await memories.list_records(user, [MemoryKind.FACT], limit=10)) == 3
+
+
+async def test_the_counts_migration_counts_the_records_stored_before_it(tmp_path: Path) -> None:
+    """A database made before schema 0016 has its records counted by the migration, so the cap holds at once."""
+    database = tmp_path / "colloquy.sqlite3"
+    user = random_user_id()
+    older = [memory(user, MemoryKind.FACT) for _ in range(4)]
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)")
+        for number, name, script in load_migrations():
+            if number < 16:
+                connection.executescript(script)
+                connection.execute("INSERT INTO schema_migrations VALUES (?, ?, 'then')", (number, name))
+        for each in older:
+            connection.execute(
+                "INSERT INTO memories (user_id, record_id, kind, session_id, body) VALUES (?, ?, ?, NULL, ?)",
+                (user, each.record_id, each.kind.value, each.model_dump_json()),
+            )
+    connection.close()
+    settings = local_storage_settings(tmp_path)
+    await initialize_storage(settings)
+    storage = await open_storage(settings)
+    try:
+        newest = await storage.memories.add(memory(user, MemoryKind.FACT), max_per_kind=4)
+
+        kept = await storage.memories.list_records(user, [MemoryKind.FACT], limit=10)
+    finally:
+        await storage.close()
+    assert [each.record_id for each in kept] == [newest.record_id, *(each.record_id for each in older[:0:-1])]

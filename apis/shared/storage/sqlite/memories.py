@@ -26,12 +26,19 @@ def _insert(connection: sqlite3.Connection, record: MemoryRecord) -> None:
 
 
 def _trim(connection: sqlite3.Connection, user_id: str, kind: MemoryKind, max_per_kind: int) -> None:
-    """Delete the user's oldest records of `kind` beyond the newest `max_per_kind`."""
-    connection.execute(
-        "DELETE FROM memories WHERE user_id = ? AND kind = ? AND record_id IN ("
-        " SELECT record_id FROM memories WHERE user_id = ? AND kind = ? ORDER BY record_id DESC LIMIT -1 OFFSET ?)",
-        (user_id, kind.value, user_id, kind.value, max_per_kind),
-    )
+    """Delete the user's oldest records of `kind` beyond the newest `max_per_kind`; how many there are is read
+    from memory_counts (schema 0016), so an add under the limit reads one row, and one over it deletes from the
+    oldest end of the kind's index."""
+    row = connection.execute(
+        "SELECT records FROM memory_counts WHERE user_id = ? AND kind = ?", (user_id, kind.value)
+    ).fetchone()
+    excess = (row[0] if row else 0) - max_per_kind
+    if excess > 0:
+        connection.execute(
+            "DELETE FROM memories WHERE user_id = ? AND kind = ? AND record_id IN (SELECT record_id FROM memories"
+            " INDEXED BY memories_by_kind WHERE user_id = ? AND kind = ? ORDER BY record_id LIMIT ?)",
+            (user_id, kind.value, user_id, kind.value, excess),
+        )
 
 
 class SqliteMemoryRepository:

@@ -33,6 +33,21 @@ def _without_comments(script: str) -> str:
     return "\n".join(line for line in script.splitlines() if not line.lstrip().startswith("--"))
 
 
+def statements(script: str) -> list[str]:
+    """The script's statements, whole: a `;` inside one (a trigger's body) does not end it, as SQLite decides."""
+    found: list[str] = []
+    pending = ""
+    for part in _without_comments(script).split(";"):
+        pending += part + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                found.append(pending.strip())
+            pending = ""
+    if pending.strip(" \n;"):
+        raise ConfigurationError(f"an SQLite migration ends inside a statement: {pending.strip()[:80]!r}")
+    return found
+
+
 def current_version(connection: sqlite3.Connection) -> int:
     row = connection.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
     return int(row[0])
@@ -53,9 +68,8 @@ def migrate(connection: sqlite3.Connection) -> list[str]:
             if number <= version:
                 continue
             # executescript would commit on its own; statement by statement keeps them in this transaction.
-            for statement in (part.strip() for part in _without_comments(script).split(";")):
-                if statement:
-                    connection.execute(statement)
+            for statement in statements(script):
+                connection.execute(statement)
             connection.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                 (number, name, now_iso()),
