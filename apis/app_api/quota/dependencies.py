@@ -18,13 +18,8 @@ async def get_quotas(storage: StorageDep) -> QuotaRepository:
 
 
 async def get_usage(storage: StorageDep) -> Usage:
-    """Spend from the costs domain: a month's summary, and a day's for tiers with a daily limit."""
-    costs = storage.costs
-
-    async def daily(user_id: str, day: str) -> float:
-        return (await costs.get_day_summary(user_id, day)).total_cost
-
-    return usage_from_costs(costs, daily=daily)
+    """Spend from the costs domain: a month's total, and a day's for tiers with a daily limit."""
+    return usage_from_costs(storage.costs)
 
 
 QuotasRepo = Annotated[QuotaRepository, Depends(get_quotas)]

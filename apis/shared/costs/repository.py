@@ -44,6 +44,12 @@ class CostRepository(Protocol):
         """The user's totals for the UTC `day` ("YYYY-MM-DD"), with every model; zeros as in `get_summary`."""
         ...
 
+    async def get_spend(self, user_id: str, period: str) -> float:
+        """The user's total cost (USD) in the month ("YYYY-MM") or UTC day ("YYYY-MM-DD"), 0.0 with nothing
+        recorded: the `totalCost` its summary would show, read alone (no models), since a quota check needs only
+        this and runs before every turn."""
+        ...
+
     async def list_day_summaries(self, user_id: str, first_day: str, last_day: str) -> list[CostSummary]:
         """The user's totals of each day from `first_day` to `last_day` (both included) that has any, oldest
         first, each with its models; every such day, however many: the caller bounds the range."""

@@ -40,9 +40,9 @@ async def day_summary(*, costs: CostRepository, user_id: str, day: str) -> CostS
 
 async def monthly_total(*, costs: CostRepository, user_id: str, period: str) -> float:
     """The user's total cost (USD) in the UTC month `period` ("YYYY-MM"), 0.0 before any spend."""
-    return (await summary(costs=costs, user_id=user_id, period=period)).total_cost
+    return await costs.get_spend(user_id, validate_period(period))
 
 
 async def daily_total(*, costs: CostRepository, user_id: str, day: str) -> float:
     """The user's total cost (USD) on the UTC `day` ("YYYY-MM-DD"), 0.0 before any spend."""
-    return (await day_summary(costs=costs, user_id=user_id, day=day)).total_cost
+    return await costs.get_spend(user_id, validate_day(day))

@@ -65,7 +65,7 @@ from apis.shared.quota.schemas import (
 )
 from apis.shared.quota.snapshot import QuotaSnapshot
 from apis.shared.quota.tier_usage import Identify, Member, TierUsage, usage_by_tier
-from apis.shared.quota.usage import DailySpend, Usage, usage_from_costs
+from apis.shared.quota.usage import Usage, usage_from_costs
 
 __all__ = [
     "MAX_EVENT_PAGE",
@@ -73,7 +73,6 @@ __all__ = [
     "AssignmentExists",
     "AssignmentNotFound",
     "AssignmentType",
-    "DailySpend",
     "EffectiveTier",
     "Identify",
     "Member",

@@ -2,9 +2,9 @@
 
 Resolution reads several records (overrides, assignments by user, roles and domain, the default), so each
 process keeps a user's resolution for QUOTA_CACHE_SECONDS: a change of tier or assignment applies to a user's
-turns within that bound. The spend is read at every turn (one month summary; one day summary too when the
-tier has a daily limit), so a turn sees every cost stored before it. A storage failure in any of this is a 503:
-a turn is never let through because its quota could not be read.
+turns within that bound. The spend is read at every turn (the month's total; the day's too when the tier
+has a daily limit, each one read by key), so a turn sees every cost stored before it. A storage failure in any
+of this is a 503: a turn is never let through because its quota could not be read.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from functools import partial
 
 from apis.shared.clock import utc_now
 from apis.shared.costs import CostRepository
@@ -43,8 +42,8 @@ class QuotaGate:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.quotas = quotas
-        # The month's spend from its summary, a day's from the day's (one read each, by key).
-        self.usage = usage_from_costs(costs, daily=partial(_day_spend, costs))
+        # The month's spend, and the day's for a daily limit: one read of its total each, by key.
+        self.usage = usage_from_costs(costs)
         self.cache_seconds = cache_seconds
         self.clock = clock
         self._resolved: OrderedDict[_CacheKey, tuple[float, ResolvedQuota | None]] = OrderedDict()
@@ -82,7 +81,3 @@ class QuotaGate:
         while len(self._resolved) > _MAX_CACHED_USERS:
             self._resolved.popitem(last=False)
         return resolved
-
-
-async def _day_spend(costs: CostRepository, user_id: str, day: str) -> float:
-    return (await costs.get_day_summary(user_id, day)).total_cost

@@ -47,6 +47,11 @@ async def test_daily_and_monthly_totals_are_what_a_quota_check_reads(cost_reposi
     assert await costs_service.daily_total(costs=cost_repository, user_id=user, day="2026-02-02") == 0.0
     assert await costs_service.monthly_total(costs=cost_repository, user_id=user, period="2026-02") == 0.7
     assert await costs_service.monthly_total(costs=cost_repository, user_id=user, period="2026-03") == 0.8
+    for period in ("2026-02", "2026-02-28", "2026-04"):  # the total alone is the total its summary shows
+        summary = await (cost_repository.get_day_summary if len(period) > 7 else cost_repository.get_summary)(
+            user, period
+        )
+        assert await cost_repository.get_spend(user, period) == summary.total_cost
 
 
 async def test_a_range_of_days_lists_each_day_with_spend_oldest_first_both_ends_included(

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from apis.shared.costs import CostEntry
 from apis.shared.quota import (
     AssignmentType,
     QuotaEventType,
     QuotaWindow,
-    UsageUnavailable,
     check_user,
     record_outcome,
     usage_from_costs,
@@ -203,21 +200,14 @@ async def test_the_user_page_status_is_the_month_against_the_monthly_limit() -> 
     assert (overridden.has_active_override, overridden.override_reason) == (True, "exam week")
 
 
-async def test_spend_comes_from_the_costs_month_and_a_supplied_day() -> None:
+async def test_spend_comes_from_the_costs_month_and_day_totals() -> None:
     costs = InMemoryCostRepository()
-    await costs.add(
-        CostEntry(user_id=USER, period="2025-03", model_id="m", provider="local", usage=TokenUsage(), cost=1.25)
-    )
-    days: list[tuple[str, str]] = []
+    for day, cost in (("2025-03-20", 1.25), ("2025-03-21", 0.5)):
+        entry = CostEntry(user_id=USER, day=day, model_id="m", provider="local", usage=TokenUsage(), cost=cost)
+        await costs.add(entry)
+    usage = usage_from_costs(costs)
 
-    async def daily(user_id: str, day: str) -> float:
-        days.append((user_id, day))
-        return 0.75
-
-    with_days = usage_from_costs(costs, daily=daily)
-
-    assert await with_days(USER, QuotaWindow("monthly", "2025-03", NOW, NOW)) == 1.25
-    assert await with_days(USER, QuotaWindow("daily", "2025-03-20", NOW, NOW)) == 0.75
-    assert days == [(USER, "2025-03-20")]
-    with pytest.raises(UsageUnavailable):
-        await usage_from_costs(costs)(USER, QuotaWindow("daily", "2025-03-20", NOW, NOW))
+    assert await usage(USER, QuotaWindow("monthly", "2025-03", NOW, NOW)) == 1.75
+    assert await usage(USER, QuotaWindow("daily", "2025-03-20", NOW, NOW)) == 1.25
+    assert await usage(USER, QuotaWindow("daily", "2025-03-22", NOW, NOW)) == 0.0
+    assert await usage("someone-else", QuotaWindow("monthly", "2025-03", NOW, NOW)) == 0.0

@@ -130,6 +130,19 @@ class DynamoCostRepository:
         found = await self._user_items(user_id, items.day_sk(day))
         return items.summary_from_items(user_id, day, found)
 
+    async def get_spend(self, user_id: str, period: str) -> float:
+        # The totals item alone, by key and strongly consistent: no model items read (or paid for).
+        key = items.day_key(user_id, period) if len(period) == len("YYYY-MM-DD") else items.month_key(user_id, period)
+        get_item = partial(
+            self._table.client.get_item,
+            TableName=self._table.name,
+            Key=key,
+            ConsistentRead=True,
+            ProjectionExpression="totalCost",
+        )
+        item: Item | None = (await self._table.run(get_item)).get("Item")
+        return float(items.tally_of(deserialize(item)).cost) if item is not None else 0.0
+
     async def list_day_summaries(self, user_id: str, first_day: str, last_day: str) -> list[CostSummary]:
         low, high = items.days_between(first_day, last_day)
         request = _partition_query(schema.user_pk(user_id), "#sk BETWEEN :low AND :high", {":low": low, ":high": high})

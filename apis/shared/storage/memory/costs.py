@@ -61,6 +61,9 @@ class InMemoryCostRepository:
     async def get_day_summary(self, user_id: str, day: str) -> CostSummary:
         return self._summary(user_id, day)
 
+    async def get_spend(self, user_id: str, period: str) -> float:
+        return self._summary(user_id, period).total_cost
+
     async def list_day_summaries(self, user_id: str, first_day: str, last_day: str) -> list[CostSummary]:
         days = sorted(
             period

@@ -70,6 +70,11 @@ USER_MODELS = {
     "month": f"SELECT model_id, provider, {_MODELS} FROM cost_summary_models WHERE user_id = ? AND period = ?",
     "day": f"SELECT model_id, provider, {_MODELS} FROM cost_day_models WHERE user_id = ? AND day = ?",
 }
+# What a quota check reads: the total alone, by the row's primary key.
+USER_SPEND = {
+    "month": "SELECT cost_units FROM cost_summaries WHERE user_id = ? AND period = ?",
+    "day": "SELECT cost_units FROM cost_days WHERE user_id = ? AND day = ?",
+}
 # A range of days is read through each table's primary key (user_id, day, ...): no scan.
 USER_DAYS = f"SELECT day, {_TOTALS}, updated_at FROM cost_days WHERE user_id = ? AND day BETWEEN ? AND ? ORDER BY day"
 USER_DAY_MODELS = (

@@ -100,6 +100,11 @@ class SqliteCostRepository:
     async def get_day_summary(self, user_id: str, day: str) -> CostSummary:
         return await self._user_summary(user_id, day)
 
+    async def get_spend(self, user_id: str, period: str) -> float:
+        query = sql.USER_SPEND[_granularity(period)]
+        row = await self._db.read(lambda connection: connection.execute(query, (user_id, period)).fetchone())
+        return float(sql.usd(row[0])) if row else 0.0
+
     async def list_day_summaries(self, user_id: str, first_day: str, last_day: str) -> list[CostSummary]:
         days, models = await self._select(
             (sql.USER_DAYS, (user_id, first_day, last_day)), (sql.USER_DAY_MODELS, (user_id, first_day, last_day))
