@@ -1,9 +1,11 @@
 """The bare relay that turns are measured beside: one route that streams the provider's SSE back through a shared
 `httpx.AsyncClient`, no auth, no storage, on Colloquy's own server stack (FastAPI on uvicorn with its defaults
-and the idle timeout `colloquy serve` sets). `python -m bench.relay PORT PROVIDER_URL`; started by bench.turns."""
+and the idle timeout `colloquy serve` sets, and its heap frozen once it is built, as `colloquy serve` freezes a
+service's: apis/shared/heap.py). `python -m bench.relay PORT PROVIDER_URL`; started by bench.turns."""
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import AsyncIterator
 
@@ -49,8 +51,11 @@ def create_relay(provider_url: str) -> FastAPI:
 def main() -> None:
     port, provider_url = int(sys.argv[1]), sys.argv[2]
     idle_seconds = HttpSettings().http_idle_timeout_seconds
+    relay = create_relay(provider_url)
+    gc.collect()
+    gc.freeze()
     uvicorn.run(
-        create_relay(provider_url),
+        relay,
         host="127.0.0.1",
         port=port,
         log_config=None,

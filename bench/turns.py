@@ -18,6 +18,7 @@ Run: `python -m bench.turns` (about six minutes on 2 cores).
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import tempfile
 import time
@@ -196,15 +197,18 @@ async def stored_messages(data_dir: Path, session_ids: list[str]) -> int:
 
 
 async def variant_rows(
-    client: httpx.AsyncClient, variant: tuple[str, int, str], relay: RelayFigures, direct: list[Sample]
+    client: httpx.AsyncClient, variant: tuple[str, int, str], relay: RelayFigures, fake_url: str
 ) -> list[Row]:
-    """The OpenAI path's figures on the variant's inference API (a quota tier checked every turn)."""
+    """The OpenAI path's figures on the variant's inference API (a quota tier checked every turn). As for the
+    provider rows, the provider alone is measured again just before the variant's turns: this late in the run,
+    its figure from the start would compare the variant with a machine in another state."""
     url, pid, token = variant
 
     def turn(phase: str) -> object:
         return lambda i: api_turn(client, url, token, "gpt-bench", f"quota-{phase}-{i}")
 
     await concurrent(turn("warm"), MEMORY_FIRST, THROUGHPUT_IN_FLIGHT)
+    direct = await sequential(lambda i: direct_turn(client, fake_url), SEQUENTIAL)
     through, cpu = await cpu_per_turn(pid, turn("seq"), SEQUENTIAL)
     throughput, elapsed = await concurrent(turn("tp"), THROUGHPUT_TURNS, THROUGHPUT_IN_FLIGHT)
     first, alone = [s.first_byte_ms for s in through], [s.first_byte_ms for s in direct]
@@ -282,7 +286,7 @@ async def measure(
             turns_per_second=THROUGHPUT_TURNS / relay_elapsed,
         )
         provider_table = await provider_rows(client, api_url, token, api_pid, relay_figures)
-        variant_table = await variant_rows(client, (variant_url, variant_pid, variant_token), relay_figures, direct)
+        variant_table = await variant_rows(client, (variant_url, variant_pid, variant_token), relay_figures, fake_url)
     await asyncio.sleep(1.0)  # the last answers are stored as their streams end
     lost = 2 * len(burst_ids) - await stored_messages(data_dir, burst_ids)
 
@@ -337,6 +341,10 @@ async def run() -> None:
         data_dir, variant_dir = Path(folder) / "fresh", Path(folder) / "quota"
         await seed(data_dir)
         await seed(variant_dir, quota_tier=True)
+        # The load client's own full collections (50 ms with what seeding loaded) would stall it mid-turn: its
+        # heap is frozen as the servers' are, and what it allocates from here is collected as before.
+        gc.collect()
+        gc.freeze()
         async with fake_provider() as fake_url, provider_fakes() as provider_environment:
             environment = {
                 "OPENAI_API_KEY": "sk-bench",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -129,6 +130,22 @@ def test_the_log_names_the_upload_route_never_its_signed_token(served: Served) -
     assert all("PUT /files/uploads/{token} 200" in line for line in access)
     assert token[-40:] not in logged
     assert "leak-me-not" not in logged
+
+
+def test_each_service_settles_its_heap_once_it_answers(served: Served) -> None:
+    """Each served process freezes its heap after start-up (apis/shared/heap.py), the inference API once it has
+    loaded its turn modules: no warning that a preload failed, and two settled heaps of tens of thousands of
+    objects (the inference API's with Strands and the providers' SDKs in it)."""
+    deadline = time.monotonic() + 30
+    while (logged := served.log.read_text()).count("heap settled") < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+    settled = [json.loads(line) for line in logged.splitlines() if "heap settled" in line]
+    frozen = sorted(int(line["message"].split()[2]) for line in settled)
+    assert len(frozen) == 2, logged[-2000:]
+    assert frozen[0] > 20_000
+    assert frozen[1] > frozen[0] + 100_000  # the inference API's, with its turn modules loaded
+    assert "ahead of the first request" not in logged
 
 
 def test_answers_name_no_server_and_say_nosniff(served: Served) -> None:

@@ -13,13 +13,16 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from types import FrameType
 from typing import Any
 
+from apis.shared import heap
 from apis.shared.config import AuthMode, EmbeddingProvider, Settings, load_settings
 from apis.shared.errors import AppError, ConfigurationError
 
@@ -27,6 +30,8 @@ SERVICES = {
     "app": ("apis.app_api.main:create_app", 8000, "/health"),
     "inference": ("apis.inference_api.main:create_app", 8080, "/ping"),
 }
+# What each service loads once it answers, before its heap is frozen (apis/shared/heap.py).
+PRELOADS = {"app": None, "inference": "apis.inference_api.warm_up:load_turn_modules"}
 READY_TIMEOUT_SECONDS = 30.0
 
 
@@ -43,6 +48,9 @@ def serve_one(service: str, host: str, port: int) -> None:
     import uvicorn  # only the serving path needs it
 
     settings = _settings_or_exit()  # a bad setting gets one clear line here, not a traceback from inside uvicorn
+    probe = f"http://{_reachable_host(host)}:{port}{SERVICES[service][2]}"
+    ready = partial(_answers, probe)
+    threading.Thread(target=heap.settle, args=(PRELOADS[service], ready), name="heap-settle", daemon=True).start()
     # No access log of uvicorn's own (our middleware logs each request by its route template, never the path,
     # which may be a credential) and no `server: uvicorn` header announcing what runs here.
     uvicorn.run(
@@ -57,15 +65,20 @@ def serve_one(service: str, host: str, port: int) -> None:
     )
 
 
-def _wait_ready(url: str, child: subprocess.Popen[bytes]) -> bool:
+def _answers(url: str, alive: Callable[[], bool] = lambda: True) -> bool:
+    """Whether `url` answers within READY_TIMEOUT_SECONDS (asked every 0.2 s while `alive()`)."""
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    while time.monotonic() < deadline and child.poll() is None:
+    while time.monotonic() < deadline and alive():
         try:
             with urllib.request.urlopen(url, timeout=1):
                 return True
         except (urllib.error.URLError, OSError):
             time.sleep(0.2)
     return False
+
+
+def _running(child: subprocess.Popen[bytes]) -> bool:
+    return child.poll() is None
 
 
 def _reachable_host(host: str) -> str:
@@ -120,7 +133,8 @@ def serve_both(host: str, app_port: int, inference_port: int) -> int:
     signal.signal(signal.SIGTERM, stop)
     shown = _reachable_host(host)
     ready = all(
-        _wait_ready(f"http://{shown}:{ports[name]}{SERVICES[name][2]}", child) for name, child in children.items()
+        _answers(f"http://{shown}:{ports[name]}{SERVICES[name][2]}", partial(_running, child))
+        for name, child in children.items()
     )
     if ready:
         print(_banner(settings, host, ports), flush=True)
