@@ -129,6 +129,9 @@ class _TurnState:
             self.usage.append(usage)
 
     def _part(self, part: dict[str, Any]) -> list[StreamEvent]:
+        text = part.get("text")
+        if text and self.open_kind == "text" and len(part) == 1:  # most chunks: more of the text being written
+            return [{"contentBlockDelta": {"delta": {"text": text}}}]
         events: list[StreamEvent] = []
         call = part.get("functionCall")
         signature = part.get("thoughtSignature")
@@ -144,7 +147,6 @@ class _TurnState:
             events.append({"contentBlockDelta": {"delta": {"toolUse": {"input": json.dumps(call.get("args"))}}}})
             events.append({"contentBlockStop": {}})
             self.tool_used = True
-        text = part.get("text")
         if text:
             kind = "reasoning" if part.get("thought") else "text"
             events += self._switch(kind)
@@ -190,7 +192,7 @@ async def _chunks(response: ProviderResponse) -> AsyncIterator[dict[str, Any]]:
             if line.startswith(b"data:"):
                 data.append(line[5:].lstrip(b" "))
             elif not line and data:
-                yield _chunk(b"\n".join(data))
+                yield _chunk(data[0] if len(data) == 1 else b"\n".join(data))
                 data = []
     if data:
         yield _chunk(b"\n".join(data))
