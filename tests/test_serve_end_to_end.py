@@ -132,10 +132,10 @@ def test_the_log_names_the_upload_route_never_its_signed_token(served: Served) -
     assert "leak-me-not" not in logged
 
 
-def test_each_service_settles_its_heap_once_it_answers(served: Served) -> None:
-    """Each served process freezes its heap after start-up (apis/shared/heap.py), the inference API once it has
-    loaded its turn modules: no warning that a preload failed, and two settled heaps of tens of thousands of
-    objects (the inference API's with Strands and the providers' SDKs in it)."""
+def test_each_service_settles_its_heap_once_started(served: Served) -> None:
+    """Each served process freezes its heap once started (apis/shared/heap.py), the inference API after loading
+    Strands and the providers' models in the background: two settled heaps, the inference API's the larger by
+    what it loaded."""
     deadline = time.monotonic() + 30
     while (logged := served.log.read_text()).count("heap settled") < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -144,8 +144,7 @@ def test_each_service_settles_its_heap_once_it_answers(served: Served) -> None:
     frozen = sorted(int(line["message"].split()[2]) for line in settled)
     assert len(frozen) == 2, logged[-2000:]
     assert frozen[0] > 20_000
-    assert frozen[1] > frozen[0] + 100_000  # the inference API's, with its turn modules loaded
-    assert "ahead of the first request" not in logged
+    assert frozen[1] > frozen[0] + 10_000  # the inference API's, with Strands and Bedrock's client loaded
 
 
 def test_answers_name_no_server_and_say_nosniff(served: Served) -> None:

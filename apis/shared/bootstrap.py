@@ -11,6 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 
+from apis.shared import heap
 from apis.shared.auth import TokenValidator, build_token_validator
 from apis.shared.background import BackgroundTasks
 from apis.shared.config import Settings
@@ -117,6 +118,12 @@ async def service_resources(settings: Settings, *, seed_roles: bool) -> AsyncIte
         await storage.close()
 
 
+async def _warm_then_settle(warm_up: Callable[[Settings], None] | None, settings: Settings) -> None:
+    if warm_up is not None:
+        await asyncio.to_thread(warm_up, settings)
+    heap.settle()
+
+
 def resources_lifespan(
     settings: Settings,
     *,
@@ -127,7 +134,8 @@ def resources_lifespan(
     """A FastAPI lifespan that opens the service's resources and puts them on `app.state`.
 
     `warm_up`, if given, runs in a worker thread once the service is up: work it would rather do before
-    its first request than during it, without delaying the start. `on_start` lets the service add its own
+    its first request than during it, without delaying the start. Then, in a process `colloquy serve` runs,
+    the heap is settled (apis/shared/heap.py). `on_start` lets the service add its own
     state and periodic work once the shared resources are open; what it returns, if anything, is awaited at
     shutdown before the shared resources close (the inference API's MCP clients).
     """
@@ -143,9 +151,8 @@ def resources_lifespan(
             app.state.background_tasks = resources.background_tasks
             app.state.embedder = resources.embedder
             app.state.rate_limiter = resources.rate_limiter
-            if warm_up is not None:
-                resources.background_tasks.spawn(asyncio.to_thread(warm_up, settings), name="warm-up")
             on_stop = on_start(app, resources) if on_start is not None else None
+            resources.background_tasks.spawn(_warm_then_settle(warm_up, settings), name="warm-up")
             try:
                 yield
             finally:

@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -30,8 +29,6 @@ SERVICES = {
     "app": ("apis.app_api.main:create_app", 8000, "/health"),
     "inference": ("apis.inference_api.main:create_app", 8080, "/ping"),
 }
-# What each service loads once it answers, before its heap is frozen (apis/shared/heap.py).
-PRELOADS = {"app": None, "inference": "apis.inference_api.warm_up:load_turn_modules"}
 READY_TIMEOUT_SECONDS = 30.0
 
 
@@ -48,9 +45,7 @@ def serve_one(service: str, host: str, port: int) -> None:
     import uvicorn  # only the serving path needs it
 
     settings = _settings_or_exit()  # a bad setting gets one clear line here, not a traceback from inside uvicorn
-    probe = f"http://{_reachable_host(host)}:{port}{SERVICES[service][2]}"
-    ready = partial(_answers, probe)
-    threading.Thread(target=heap.settle, args=(PRELOADS[service], ready), name="heap-settle", daemon=True).start()
+    heap.arm()  # this process serves: it freezes its heap once what it keeps is loaded (apis/shared/heap.py)
     # No access log of uvicorn's own (our middleware logs each request by its route template, never the path,
     # which may be a credential) and no `server: uvicorn` header announcing what runs here.
     uvicorn.run(
@@ -65,7 +60,7 @@ def serve_one(service: str, host: str, port: int) -> None:
     )
 
 
-def _answers(url: str, alive: Callable[[], bool] = lambda: True) -> bool:
+def _answers(url: str, alive: Callable[[], bool]) -> bool:
     """Whether `url` answers within READY_TIMEOUT_SECONDS (asked every 0.2 s while `alive()`)."""
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline and alive():

@@ -15,18 +15,22 @@ logger = logging.getLogger(__name__)
 
 
 def modules_to_preload(settings: ProviderSettings) -> list[str]:
-    """Strands with its agent loop and tools, and each configured provider's Strands model and SDK."""
+    """Strands with its agent loop and tools, and each configured provider's model (ours, over Strands' model
+    and the provider's SDK) with the HTTP client that streams it."""
     modules = [
         "strands",
         "strands.agent.conversation_manager",
+        "strands.event_loop.streaming",
         "apis.shared.tools.builtin",
         "apis.shared.providers.local",
+        "apis.shared.providers.failures",
     ]
     if settings.openai_api_key or settings.openai_base_url:
-        modules += ["openai", "strands.models.openai"]
+        modules += ["apis.shared.providers.openai_stream"]
     if settings.gemini_api_key:
-        modules += ["google.genai", "strands.models.gemini"]
-    modules += ["strands.models.bedrock"]  # boto3 finds credentials on its own; it is cheap once Strands is in
+        modules += ["apis.shared.providers.gemini_stream"]
+    # boto3 finds credentials on its own; it is cheap once Strands is in
+    modules += ["apis.shared.providers.bedrock_stream"]
     return modules
 
 
