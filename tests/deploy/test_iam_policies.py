@@ -54,9 +54,11 @@ UNEXERCISED = {
     # Bedrock as the chat, title and embedding provider; its live catalogue on the admins' page.
     "app-api.json": {*BEDROCK_MODELS, "bedrock:ListFoundationModels"},
     "inference-api.json": BEDROCK_MODELS,
-    # Upgrades: a global index added to a table an earlier version made (UpdateTable), and the seeded local model
-    # given the token limits an earlier version did not store (UpdateItem).
-    "provisioning.json": {"dynamodb:UpdateTable", "dynamodb:UpdateItem"},
+    # Upgrades: a global index added to a table an earlier version made (UpdateTable), the seeded local model
+    # given the token limits an earlier version did not store (UpdateItem), and memory records stored before
+    # their session copies given one, each on condition that its record still exists (a TransactWriteItems of
+    # a ConditionCheck and a Put: dynamodb/memories.py).
+    "provisioning.json": {"dynamodb:UpdateTable", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"},
 }
 # What only `colloquy storage init` may do: make or reshape the table and buckets.
 PROVISIONING_ONLY = {

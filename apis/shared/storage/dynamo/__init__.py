@@ -22,7 +22,7 @@ from apis.shared.storage.dynamo.files import DynamoFileRepository
 from apis.shared.storage.dynamo.knowledge import DynamoDocumentRepository
 from apis.shared.storage.dynamo.knowledge_index import DynamoKnowledgeIndex
 from apis.shared.storage.dynamo.knowledge_vectors import S3VectorStore
-from apis.shared.storage.dynamo.memories import DynamoMemoryRepository
+from apis.shared.storage.dynamo.memories import DynamoMemoryRepository, backfill_session_copies
 from apis.shared.storage.dynamo.models import DynamoModelRepository
 from apis.shared.storage.dynamo.provisioning import ensure_lifecycle, ensure_ttl
 from apis.shared.storage.dynamo.quota import DynamoQuotaRepository
@@ -121,7 +121,8 @@ async def initialize(settings: StorageSettings, *, vector_dimensions: int | None
             lifecycle_line = await anyio.to_thread.run_sync(partial(ensure_lifecycle, s3, settings.s3_bucket_name))
         store = S3VectorStore(vectors, settings.s3_vectors_bucket_name, settings.s3_vectors_index_prefix)
         vector_line = await store.ensure_bucket()
-        lines = [table_line, ttl_line, bucket_line, lifecycle_line, vector_line]
+        backfill_line = await backfill_session_copies(table)
+        lines = [table_line, ttl_line, backfill_line, bucket_line, lifecycle_line, vector_line]
         if vector_dimensions is not None:
             index = await store.ensure_index(vector_dimensions)
             lines.append(f"vector index {index} ({vector_dimensions} dimensions): ready")

@@ -1,12 +1,16 @@
 """MemoryRepository on DynamoDB, in each user's own partition beside their sessions.
 
-    record   pk=USER#{userId}  sk=MEMORY#{kind}#{recordId}  body (the record as JSON), sessionId
-    count    pk=USER#{userId}  sk=MEMORY_COUNT#{kind}       n: how many records of the kind the user holds
-    opt-out  pk=USER#{userId}  sk=MEMORY_SETTINGS           optedOut
+    record   pk=USER#{userId}  sk=MEMORY#{kind}#{recordId}                     body (the record as JSON), sessionId
+    copy     pk=USER#{userId}  sk=MEMORY_SESSION#{sessionId}#{kind}#{recordId}  body: a record of a session, again
+    count    pk=USER#{userId}  sk=MEMORY_COUNT#{kind}                          n: the user's records of the kind
+    opt-out  pk=USER#{userId}  sk=MEMORY_SETTINGS                              optedOut
 
 Record ids are UUIDv7, so one strongly consistent Query per kind lists a user's records newest first (and its
-oldest first, for the trim). None of these items carries lsi1sk or any index key: the session list and the
-admin lists never see them.
+oldest first, for the trim). A record that came from a session has a copy under that session, written and
+removed in the same transactions as the record: a session's records (its summary, read after every turn) are one
+Query of that session's copies, where a filter on the user's records read, and paid for, every record of the
+kind. Records stored before the copies existed get theirs from `colloquy storage init` (`backfill_session_copies`).
+None of these items carries lsi1sk or any index key: the session list and the admin lists never see them.
 
 The count makes MEMORY_MAX_RECORDS_PER_USER exact without a lock: an add is one TransactWriteItems that puts the
 record, deletes the kind's oldest records if it would pass the cap (each on condition that it still exists),
@@ -33,10 +37,12 @@ if TYPE_CHECKING:
 
 KIND = "memory"
 RECORD_SK_PREFIX = "MEMORY#"
+SESSION_SK_PREFIX = "MEMORY_SESSION#"
 COUNT_SK_PREFIX = "MEMORY_COUNT#"
 SETTINGS_SK = "MEMORY_SETTINGS"
 _ADD_ATTEMPTS = 10
-# Deletes of old records in one add's transaction (DynamoDB allows 100 actions; two are the put and the count).
+# Old records deleted in one add's transaction, each with its session copy (DynamoDB allows 100 actions; the
+# others are the put, its copy and the count).
 _MAX_TRIM = 25
 _CONDITION_FAILED = "ConditionalCheckFailed"
 
@@ -51,6 +57,32 @@ def _kind_prefix(kind: MemoryKind) -> str:
 
 def _record_key(user_id: str, kind: MemoryKind, record_id: str) -> Item:
     return _key(user_id, f"{_kind_prefix(kind)}{schema.escape(record_id)}")
+
+
+def _session_prefix(session_id: str, kind: MemoryKind) -> str:
+    return f"{SESSION_SK_PREFIX}{schema.escape(session_id)}#{kind.value}#"
+
+
+def _copy_key(user_id: str, session_id: str, kind: MemoryKind, record_id: str) -> Item:
+    return _key(user_id, f"{_session_prefix(session_id, kind)}{schema.escape(record_id)}")
+
+
+def _copy_item(user_id: str, record: MemoryRecord) -> Item | None:
+    """The session copy of `record`, or None for a record of no session."""
+    if record.source_session_id is None:
+        return None
+    key = _copy_key(user_id, record.source_session_id, record.kind, record.record_id)
+    return {**key, **serialize({"body": record.model_dump_json()})}
+
+
+def _copy_key_of(item: Item) -> Item | None:
+    """The key of the session copy of a stored record item (read with its sessionId), or None."""
+    session = item.get("sessionId")
+    if session is None:
+        return None
+    escaped_id = str(item[schema.SORT_KEY]["S"]).split("#", 2)[2]  # MEMORY#{kind}#{escaped record id}
+    copy_sk = f"{_session_prefix(str(session['S']), _kind_of(item))}{escaped_id}"
+    return {schema.PARTITION_KEY: item[schema.PARTITION_KEY], schema.SORT_KEY: {"S": copy_sk}}
 
 
 def _count_key(user_id: str, kind: MemoryKind) -> Item:
@@ -83,17 +115,33 @@ class DynamoMemoryRepository:
     def __init__(self, table: Table) -> None:
         self._table = table
 
-    def _put_new(self, user_id: str, record: MemoryRecord) -> TransactWriteItemTypeDef:
-        return {
+    def _put_new(self, user_id: str, record: MemoryRecord) -> list[TransactWriteItemTypeDef]:
+        """The record's put (first: its condition failing means the id is taken), and its session copy's."""
+        put: TransactWriteItemTypeDef = {
             "Put": {
                 "TableName": self._table.name,
                 "Item": _record_item(user_id, record),
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         }
+        copy = _copy_item(user_id, record)
+        return [put] if copy is None else [put, {"Put": {"TableName": self._table.name, "Item": copy}}]
 
     def _delete_existing(self, key: Item) -> TransactWriteItemTypeDef:
         return {"Delete": {"TableName": self._table.name, "Key": key, "ConditionExpression": "attribute_exists(pk)"}}
+
+    def _delete_stored(self, item: Item) -> list[TransactWriteItemTypeDef]:
+        """The deletes of a stored record (on condition that it is still there) and of its session copy, if any
+        (a record stored before the copies and not yet backfilled has none: no condition on it)."""
+        deletes = [
+            self._delete_existing(
+                {schema.PARTITION_KEY: item[schema.PARTITION_KEY], schema.SORT_KEY: item[schema.SORT_KEY]}
+            )
+        ]
+        copy_key = _copy_key_of(item)
+        if copy_key is not None:
+            deletes.append({"Delete": {"TableName": self._table.name, "Key": copy_key}})
+        return deletes
 
     def _count_change(self, user_id: str, kind: MemoryKind, by: int) -> TransactWriteItemTypeDef:
         return {
@@ -127,17 +175,21 @@ class DynamoMemoryRepository:
         return int(deserialize(item).get("n", 0)) if item else 0
 
     def _kind_request(self, user_id: str, kind: MemoryKind, *, newest_first: bool) -> QueryInputTypeDef:
+        return self._prefix_request(user_id, _kind_prefix(kind), newest_first=newest_first)
+
+    def _prefix_request(self, user_id: str, prefix: str, *, newest_first: bool) -> QueryInputTypeDef:
         return {
             "TableName": self._table.name,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "ExpressionAttributeValues": serialize({":pk": schema.user_pk(user_id), ":prefix": _kind_prefix(kind)}),
+            "ExpressionAttributeValues": serialize({":pk": schema.user_pk(user_id), ":prefix": prefix}),
             "ScanIndexForward": not newest_first,
             "ConsistentRead": True,
         }
 
-    async def _oldest_keys(self, user_id: str, kind: MemoryKind, count: int) -> list[Item]:
+    async def _oldest(self, user_id: str, kind: MemoryKind, count: int) -> list[Item]:
+        """The keys (and sessions) of the user's `count` oldest records of `kind`."""
         request = self._kind_request(user_id, kind, newest_first=False)
-        request["ProjectionExpression"] = "pk, sk"
+        request["ProjectionExpression"] = "pk, sk, sessionId"
         return await self._table.query(request, want=count)
 
     async def _find(self, user_id: str, record_id: str) -> Item | None:
@@ -160,10 +212,10 @@ class DynamoMemoryRepository:
         for attempt in range(_ADD_ATTEMPTS):
             count = await self._count(user_id, kind)
             excess = min(count + 1 - max_per_kind, _MAX_TRIM)
-            oldest = await self._oldest_keys(user_id, kind, excess) if excess > 0 else []
+            oldest = await self._oldest(user_id, kind, excess) if excess > 0 else []
             actions = [
-                self._put_new(user_id, record),
-                *(self._delete_existing(key) for key in oldest),
+                *self._put_new(user_id, record),
+                *(delete for item in oldest for delete in self._delete_stored(item)),
                 self._count_set(user_id, kind, count, count + 1 - len(oldest)),
             ]
             reasons = await self._table.transact(actions)
@@ -180,7 +232,7 @@ class DynamoMemoryRepository:
         if old is None:
             return None
         old_kind = _kind_of(old)
-        actions = [self._put_new(user_id, record), self._delete_existing(_record_key(user_id, old_kind, old_record_id))]
+        actions = [*self._put_new(user_id, record), *self._delete_stored(old)]
         if old_kind is not record.kind:
             actions += [self._count_change(user_id, old_kind, -1), self._count_change(user_id, record.kind, 1)]
         reasons = await self._table.transact(actions)
@@ -201,14 +253,8 @@ class DynamoMemoryRepository:
             return []
         items: list[Item] = []
         for kind in dict.fromkeys(kinds):
-            request = self._kind_request(user_id, kind, newest_first=True)
-            if session_id is not None:
-                request["FilterExpression"] = "sessionId = :session"
-                request["ExpressionAttributeValues"] = {
-                    **request["ExpressionAttributeValues"],
-                    **serialize({":session": session_id}),
-                }
-            items += await self._table.query(request, want=limit)
+            prefix = _kind_prefix(kind) if session_id is None else _session_prefix(session_id, kind)
+            items += await self._table.query(self._prefix_request(user_id, prefix, newest_first=True), want=limit)
         readable = (read_or_skip(KIND, str(item[schema.SORT_KEY]["S"]), partial(_record_of, item)) for item in items)
         records = [record for record in readable if record is not None]
         records.sort(key=lambda record: record.record_id, reverse=True)
@@ -218,11 +264,7 @@ class DynamoMemoryRepository:
         item = await self._find(user_id, record_id)
         if item is None:
             return False
-        kind = _kind_of(item)
-        actions = [
-            self._delete_existing(_record_key(user_id, kind, record_id)),
-            self._count_change(user_id, kind, -1),
-        ]
+        actions = [*self._delete_stored(item), self._count_change(user_id, _kind_of(item), -1)]
         return await self._table.transact(actions) is None
 
     async def opted_out(self, user_id: str) -> bool:
@@ -236,3 +278,57 @@ class DynamoMemoryRepository:
     async def set_opted_out(self, user_id: str, opted_out: bool) -> None:
         item = {**_key(user_id, SETTINGS_SK), **serialize({"optedOut": opted_out})}
         await self._table.run(lambda: self._table.client.put_item(TableName=self._table.name, Item=item))
+
+
+# Where `backfill_session_copies` records that it has run to the end on this table.
+BACKFILL_KEY = serialize({schema.PARTITION_KEY: "SCHEMA", schema.SORT_KEY: "BACKFILL#memory-session-copies"})
+
+
+async def backfill_session_copies(table: Table) -> str:
+    """Give every record of a session stored before the copies existed its copy (`colloquy storage init`); one
+    Scan of the table, once: a marker item says it has run to the end, so later inits skip it.
+
+    Each copy is written with a check that its record still exists, in one transaction, so a record deleted
+    meanwhile gets no copy; one that has its copy already (written by a service since) is left as it is."""
+    marker = await table.run(
+        partial(table.client.get_item, TableName=table.name, Key=BACKFILL_KEY, ConsistentRead=True)
+    )
+    if "Item" in marker:
+        return "memory session-copy backfill: exists"
+    written, start = 0, None
+    while True:
+        request: dict[str, Any] = {
+            "TableName": table.name,
+            "FilterExpression": "begins_with(sk, :prefix) AND attribute_exists(sessionId)",
+            "ExpressionAttributeValues": serialize({":prefix": RECORD_SK_PREFIX}),
+            "ConsistentRead": True,
+        }
+        if start is not None:
+            request["ExclusiveStartKey"] = start
+        page = await table.run(partial(table.client.scan, **request))
+        for item in page.get("Items", []):
+            written += await _backfill_one(table, item)
+        start = page.get("LastEvaluatedKey")
+        if start is None:
+            break
+    await table.run(partial(table.client.put_item, TableName=table.name, Item=BACKFILL_KEY))
+    return f"memory session-copy backfill: done, {written} records stored before it copied"
+
+
+async def _backfill_one(table: Table, item: Item) -> int:
+    """1 if `item`'s copy was written now, 0 if the record went or its copy exists already."""
+    copy_key = _copy_key_of(item)
+    if copy_key is None:
+        return 0
+    key = {schema.PARTITION_KEY: item[schema.PARTITION_KEY], schema.SORT_KEY: item[schema.SORT_KEY]}
+    actions: list[TransactWriteItemTypeDef] = [
+        {"ConditionCheck": {"TableName": table.name, "Key": key, "ConditionExpression": "attribute_exists(pk)"}},
+        {
+            "Put": {
+                "TableName": table.name,
+                "Item": {**copy_key, "body": item["body"]},
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+    ]
+    return 1 if await table.transact(actions) is None else 0
