@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -49,13 +49,8 @@ def raw_items(settings: StorageSettings) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-async def storage(dynamo_storage_settings: StorageSettings) -> AsyncIterator[Storage]:
-    await dynamo_backend.initialize(dynamo_storage_settings)
-    opened = await dynamo_backend.open_storage(dynamo_storage_settings)
-    try:
-        yield opened
-    finally:
-        await opened.close()
+def storage(dynamo_storage: Storage) -> Storage:
+    return dynamo_storage
 
 
 async def test_initialize_creates_the_table_and_bucket_once(dynamo_storage_settings: StorageSettings) -> None:

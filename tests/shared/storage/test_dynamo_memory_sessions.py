@@ -4,7 +4,6 @@ written by `colloquy storage init`."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -35,13 +34,8 @@ def summary(user_id: str, session_id: str) -> MemoryRecord:
 
 
 @pytest.fixture
-async def storage(dynamo_storage_settings: StorageSettings) -> AsyncIterator[Storage]:
-    await dynamo_backend.initialize(dynamo_storage_settings)
-    opened = await dynamo_backend.open_storage(dynamo_storage_settings)
-    try:
-        yield opened
-    finally:
-        await opened.close()
+def storage(dynamo_storage: Storage) -> Storage:
+    return dynamo_storage
 
 
 def queries_of(memories: Any) -> list[dict[str, Any]]:

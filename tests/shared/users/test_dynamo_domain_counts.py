@@ -3,28 +3,16 @@ a profile stored before the counts existed is counted at its next sign-in, and e
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from apis.shared.config import StorageSettings
-from apis.shared.storage import Storage, initialize_storage, open_storage
+from apis.shared.storage import Storage
 from apis.shared.storage.dynamo import user_items
 from apis.shared.storage.dynamo.client import dynamodb_client
 from apis.shared.users import UserLogin
 from tests.helpers import random_user_id
 
 pytestmark = pytest.mark.dynamodb
-
-
-@pytest.fixture
-async def dynamo_storage(dynamo_storage_settings: StorageSettings) -> AsyncIterator[Storage]:
-    await initialize_storage(dynamo_storage_settings)
-    storage = await open_storage(dynamo_storage_settings)
-    try:
-        yield storage
-    finally:
-        await storage.close()
 
 
 def forget_counts(settings: StorageSettings, user_id: str, domain: str) -> None:
