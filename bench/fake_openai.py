@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import gc
 import sys
 from dataclasses import dataclass
 
 import uvicorn
 from starlette.types import ASGIApp
 
+from apis.shared import heap
 from tests.fakes.openai_server import FakeOpenAIState, create_openai_app
 from tests.fakes.scripts import ChatScript, Text, Turn, Usage
 
@@ -29,8 +29,7 @@ def serve(app: ASGIApp) -> None:
     """Serve a fake on loopback at the port the benchmark named (`python -m bench.fake_... PORT`), its heap frozen
     first: a full collection walking the fake's start-up objects stalled a turn's stream for 15-30 ms, noise in
     the server's figures (bench.turns' p99)."""
-    gc.collect()
-    gc.freeze()
+    heap.freeze()
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
 
 

@@ -5,7 +5,6 @@ service's: apis/shared/heap.py). `python -m bench.relay PORT PROVIDER_URL`; star
 
 from __future__ import annotations
 
-import gc
 import sys
 from collections.abc import AsyncIterator
 
@@ -14,6 +13,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
 
+from apis.shared import heap
 from apis.shared.config import HttpSettings
 
 
@@ -52,8 +52,7 @@ def main() -> None:
     port, provider_url = int(sys.argv[1]), sys.argv[2]
     idle_seconds = HttpSettings().http_idle_timeout_seconds
     relay = create_relay(provider_url)
-    gc.collect()
-    gc.freeze()
+    heap.freeze()
     uvicorn.run(
         relay,
         host="127.0.0.1",

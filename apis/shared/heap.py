@@ -28,16 +28,16 @@ def arm() -> None:
     _armed.set()
 
 
-def due() -> bool:
-    """Whether a `settle` is still to come in this process."""
-    return _armed.is_set()
-
-
 def settle() -> None:
-    """Once per armed process, and never in one that is not: collect, then freeze what is left."""
+    """Once per armed process, and never in one that is not: `freeze`."""
     if not _armed.is_set():
         return
     _armed.clear()
+    freeze()
+
+
+def freeze() -> None:
+    """Collect, then freeze what is left (the benchmark's relay, fakes and load client call it directly)."""
     gc.collect()
     gc.freeze()
     logger.info("heap settled: %d objects frozen", gc.get_freeze_count())

@@ -55,27 +55,26 @@ class EventStreamDecoder:
 
     def feed(self, data: bytes) -> list[EventMessage]:
         buffer = self._pending + data if self._pending else data
-        view = memoryview(buffer)  # checksums and header runs read in place, not copied out first
         messages: list[EventMessage] = []
         start, size = 0, len(buffer)
-        while size - start >= _PRELUDE_LENGTH:
-            total, headers_length, prelude_crc = _PRELUDE.unpack_from(buffer, start)
-            if crc32(view[start : start + 8]) != prelude_crc:
-                raise MalformedEventStream("the prelude's checksum does not match")
-            if headers_length > _MAX_HEADERS_LENGTH or total > _MAX_MESSAGE_LENGTH:
-                raise MalformedEventStream("a message is longer than the event stream allows")
-            if total < _PRELUDE_LENGTH + headers_length + _CRC_LENGTH:
-                raise MalformedEventStream("a message is shorter than its own headers")
-            end = start + total
-            if end > size:
-                break  # the rest of this message is still on its way
-            if crc32(view[start : end - _CRC_LENGTH]) != int.from_bytes(view[end - _CRC_LENGTH : end], "big"):
-                raise MalformedEventStream("a message's checksum does not match")
-            headers_end = start + _PRELUDE_LENGTH + headers_length
-            headers = _headers(buffer[start + _PRELUDE_LENGTH : headers_end])
-            messages.append(EventMessage(headers, buffer[headers_end : end - _CRC_LENGTH]))
-            start = end
-        view.release()
+        with memoryview(buffer) as view:  # checksums read in place, not copied out first
+            while size - start >= _PRELUDE_LENGTH:
+                total, headers_length, prelude_crc = _PRELUDE.unpack_from(buffer, start)
+                if crc32(view[start : start + 8]) != prelude_crc:
+                    raise MalformedEventStream("the prelude's checksum does not match")
+                if headers_length > _MAX_HEADERS_LENGTH or total > _MAX_MESSAGE_LENGTH:
+                    raise MalformedEventStream("a message is longer than the event stream allows")
+                if total < _PRELUDE_LENGTH + headers_length + _CRC_LENGTH:
+                    raise MalformedEventStream("a message is shorter than its own headers")
+                end = start + total
+                if end > size:
+                    break  # the rest of this message is still on its way
+                if crc32(view[start : end - _CRC_LENGTH]) != int.from_bytes(view[end - _CRC_LENGTH : end], "big"):
+                    raise MalformedEventStream("a message's checksum does not match")
+                headers_end = start + _PRELUDE_LENGTH + headers_length
+                headers = _headers(buffer[start + _PRELUDE_LENGTH : headers_end])
+                messages.append(EventMessage(headers, buffer[headers_end : end - _CRC_LENGTH]))
+                start = end
         self._pending = buffer[start:]
         return messages
 
