@@ -47,7 +47,7 @@ BENCH_PROVIDER_MODELS: list[ManagedModelCreate] = [
     ),
 ]
 
-# Seeded only when this module runs on its own (bench.turns seeds its own).
+# The OpenAI fake's model, as bench.turns seeds it.
 OPENAI_MODEL = ManagedModelCreate(
     model_id="gpt-bench", model_name="Bench", provider="openai", input_price_per_million_tokens=1.0
 )
@@ -213,29 +213,19 @@ async def _openai_rows(
     return await _provider(client, api, relay, "OpenAI", OPENAI_MODEL.model_id, alone, fake_url)
 
 
-async def _seed(data_dir: Path) -> None:
-    from apis.shared.config import StorageBackend, StorageSettings
-    from apis.shared.models import managed_models
-    from apis.shared.storage import open_storage
-
-    storage = await open_storage(StorageSettings(storage_backend=StorageBackend.LOCAL, data_dir=data_dir))
-    try:
-        for model in (*BENCH_PROVIDER_MODELS, OPENAI_MODEL):
-            await managed_models.create(models=storage.models, model_in=model)
-    finally:
-        await storage.close()
-
-
 async def run() -> None:
     """This module's measurement alone, beside a bare relay (on the OpenAI fake) of its own."""
     from apis.shared.auth import mint_local_token
     from apis.shared.config import AuthSettings
     from bench.common import service_process
-    from bench.turns import USER, fake_provider, relay_process
+
+    # bench.turns' own seed: a fresh install's catalogue, whose default (the title model) is the offline model,
+    # as on the figures bench.turns prints; a provider as the default would add a title call to every turn.
+    from bench.turns import USER, fake_provider, relay_process, seed
 
     with tempfile.TemporaryDirectory() as folder:
         data_dir = Path(folder)
-        await _seed(data_dir)
+        await seed(data_dir)
         async with fake_provider() as fake_url, relay_process(fake_url) as relay, provider_fakes() as environment:
             environment |= {"OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": fake_url}
             with service_process("inference", data_dir, LOG_LEVEL="WARNING", **environment) as (api_url, process, _):

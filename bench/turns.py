@@ -18,7 +18,6 @@ Run: `python -m bench.turns` (about six minutes on 2 cores).
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import tempfile
 import time
@@ -29,9 +28,10 @@ from pathlib import Path
 
 import httpx
 
+from apis.shared import heap
 from apis.shared.auth import mint_local_token
 from apis.shared.config import AuthSettings, StorageBackend, StorageSettings
-from apis.shared.models import LOCAL_MODEL, ManagedModelCreate, managed_models
+from apis.shared.models import LOCAL_MODEL, managed_models
 from apis.shared.quota import AssignmentType
 from apis.shared.quota import service as quota_service
 from apis.shared.quota.schemas import QuotaAssignmentCreate, QuotaTierCreate
@@ -46,7 +46,7 @@ from bench.common import (
     resident_megabytes,
     service_process,
 )
-from bench.provider_paths import BENCH_PROVIDER_MODELS, RelayFigures, provider_fakes, provider_rows
+from bench.provider_paths import BENCH_PROVIDER_MODELS, OPENAI_MODEL, RelayFigures, provider_fakes, provider_rows
 
 SEQUENTIAL = 300
 THROUGHPUT_TURNS = 600
@@ -166,11 +166,8 @@ async def seed(data_dir: Path, *, quota_tier: bool = False) -> None:
     above what the run spends, so every turn is checked and none refused)."""
     storage = await open_storage(StorageSettings(storage_backend=StorageBackend.LOCAL, data_dir=data_dir))
     try:
-        bench_model = ManagedModelCreate(
-            model_id="gpt-bench", model_name="Bench", provider="openai", input_price_per_million_tokens=1.0
-        )
         await managed_models.create(models=storage.models, model_in=LOCAL_MODEL)
-        await managed_models.create(models=storage.models, model_in=bench_model)
+        await managed_models.create(models=storage.models, model_in=OPENAI_MODEL)
         for model in BENCH_PROVIDER_MODELS:
             await managed_models.create(models=storage.models, model_in=model)
         if quota_tier:
@@ -343,8 +340,7 @@ async def run() -> None:
         await seed(variant_dir, quota_tier=True)
         # The load client's own full collections (50 ms with what seeding loaded) would stall it mid-turn: its
         # heap is frozen as the servers' are, and what it allocates from here is collected as before.
-        gc.collect()
-        gc.freeze()
+        heap.freeze()
         async with fake_provider() as fake_url, provider_fakes() as provider_environment:
             environment = {
                 "OPENAI_API_KEY": "sk-bench",
