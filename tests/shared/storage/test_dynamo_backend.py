@@ -12,6 +12,7 @@ from prometheus_client import REGISTRY
 
 from apis.shared.config import StorageSettings
 from apis.shared.errors import StorageError, StorageUnavailableError
+from apis.shared.memory import MemoryKind
 from apis.shared.sessions import Message, MessageRole, SessionChanges, SessionRepository
 from apis.shared.sessions.messages import new_message
 from apis.shared.sessions.metadata import new_session
@@ -20,6 +21,8 @@ from apis.shared.storage import dynamo as dynamo_backend
 from apis.shared.storage.dynamo import client as client_module
 from apis.shared.storage.dynamo import sessions as sessions_module
 from apis.shared.storage.dynamo.client import Table, dynamodb_client, s3_client
+from apis.shared.storage.dynamo.costs import DynamoCostRepository
+from apis.shared.storage.dynamo.memories import DynamoMemoryRepository, backfill_session_copies
 from apis.shared.storage.dynamo.sessions import DynamoSessionRepository
 from tests.helpers import random_session_id, random_title, random_user_id
 
@@ -297,3 +300,26 @@ async def test_initialize_writes_cors_rules_for_the_configured_origins(
         client.close()
     assert rule["AllowedOrigins"] == ["https://chat.example.com", "https://admin.example.com"]
     assert set(rule["AllowedMethods"]) == {"PUT", "GET", "HEAD"}
+
+
+NEW_READS: dict[str, Callable[[Table], Awaitable[object]]] = {
+    "costs.get_spend": lambda table: DynamoCostRepository(table).get_spend("user", "2026-11"),
+    "memories.list_records of a session": lambda table: DynamoMemoryRepository(table).list_records(
+        "user", [MemoryKind.SUMMARY], limit=1, session_id="session"
+    ),
+    "backfill_session_copies": backfill_session_copies,
+}
+
+
+@pytest.mark.parametrize("call", NEW_READS.values(), ids=NEW_READS.keys())
+async def test_a_quotas_spend_a_sessions_memories_and_the_backfill_are_unavailable_while_the_endpoint_is_down(
+    unreachable_storage_settings: StorageSettings, call: Callable[[Table], Awaitable[object]]
+) -> None:
+    """The reads a turn now makes by key (a quota's spend, a conversation's summary) and storage init's backfill
+    fail as every other call does: unavailable (a 503 to a client), never a zero or an empty list."""
+    client = dynamodb_client(unreachable_storage_settings)
+    try:
+        with pytest.raises(StorageUnavailableError, match="cannot be reached"):
+            await call(Table(client, unreachable_storage_settings.dynamodb_table_name))
+    finally:
+        client.close()
